@@ -1,0 +1,11 @@
+// The whole engine: include this to use fastmlp from C++.
+#pragma once
+
+#include "fastmlp/activation.hpp"
+#include "fastmlp/initializer.hpp"
+#include "fastmlp/loss.hpp"
+#include "fastmlp/network.hpp"
+#include "fastmlp/optimizer.hpp"
+#include "fastmlp/random.hpp"
+#include "fastmlp/threads.hpp"
+#include "fastmlp/types.hpp"

@@ -1,0 +1,139 @@
+// A dense feed-forward network: forward propagation with a cache, backpropagation,
+// optimiser steps and whole epochs over mini-batches.
+//
+// Notation (DESIGN.md): X is m × d, W[l] is n_in × n_out, b[l] is 1 × n_out,
+//   Z[l] = A[l-1]·W[l] + b[l],  A[l] = f_l(Z[l]),  A[0] = X.
+// Parameters live in one flat vector [W0, b0, W1, b1, ...] (each W row-major) and the
+// gradients in a second vector of the same layout; layers are views into them. The cache
+// (Z, A and the deltas of each layer) is a workspace sized for the largest batch seen, so
+// training allocates nothing per batch.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "fastmlp/activation.hpp"
+#include "fastmlp/initializer.hpp"
+#include "fastmlp/loss.hpp"
+#include "fastmlp/optimizer.hpp"
+#include "fastmlp/random.hpp"
+#include "fastmlp/types.hpp"
+
+namespace fastmlp {
+
+struct LayerSpec {
+  Index units = 1;
+  Activation activation = Activation::relu;
+  double negative_slope = 0.01;  // leaky_relu only
+  Initializer initializer = Initializer::automatic;
+};
+
+// What a pass over a data set measured. `loss` is the (weighted) mean per-sample loss
+// before each batch's update; `correct` counts rows whose class was right (classifiers).
+struct PassResult {
+  double loss = 0.0;
+  Index correct = 0;
+  Index samples = 0;
+  bool finite = true;  // false: the loss or the weights became NaN/inf and were rolled back
+};
+
+template <class T>
+class Network {
+ public:
+  // Throws std::invalid_argument for zero-sized layers, softmax or step in a hidden layer,
+  // and an output activation that does not fit the loss.
+  Network(Index input_dim, std::vector<LayerSpec> layers, Loss loss = Loss::none, std::uint64_t seed = 0);
+
+  Index input_dim() const { return input_dim_; }
+  Index output_dim() const { return layers_.back().units; }
+  Index num_layers() const { return static_cast<Index>(layers_.size()); }
+  const LayerSpec& layer(Index l) const { return layers_.at(static_cast<std::size_t>(l)); }
+  Index layer_input_dim(Index l) const { return l == 0 ? input_dim_ : layer(l - 1).units; }
+  Loss loss() const { return loss_; }
+  void set_loss(Loss loss);
+
+  // Draws fresh weights (biases zero) from `seed`; also reseeds the shuffling.
+  void initialize(std::uint64_t seed);
+  void reseed_shuffle(std::uint64_t seed) { shuffle_random_ = Random(seed ^ kShuffleStream); }
+
+  Index num_parameters() const { return parameters_.size(); }
+  Vector<T>& parameters() { return parameters_; }
+  const Vector<T>& parameters() const { return parameters_; }
+  const Vector<T>& gradients() const { return gradients_; }
+  MatrixMap<T> weights(Index l) { return view_weights(parameters_, l); }
+  RowVectorMap<T> bias(Index l) { return view_bias(parameters_, l); }
+  MatrixMap<T> weight_gradient(Index l) { return view_weights(gradients_, l); }
+  RowVectorMap<T> bias_gradient(Index l) { return view_bias(gradients_, l); }
+
+  Optimizer<T>& optimizer() { return optimizer_; }
+  void set_optimizer(Optimizer<T> optimizer);
+
+  // Forward propagation of X (m × input_dim), caching Z and A of every layer.
+  void forward(const ConstMatrixRef<T>& X);
+  Index cached_rows() const { return cached_rows_; }
+  auto Z(Index l) const { return z_[static_cast<std::size_t>(l)].topRows(cached_rows_); }
+  auto A(Index l) const { return a_[static_cast<std::size_t>(l)].topRows(cached_rows_); }
+  auto output() const { return A(num_layers() - 1); }
+
+  // Backpropagation of the batch last passed to forward(); X must be that batch. Fills the
+  // gradient vector (no gradient with respect to X is computed) and returns the loss.
+  // sample_weight is null or points at m weights.
+  double backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight = nullptr);
+
+  // forward + backward, no update.
+  double compute_gradients(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
+                           const T* sample_weight = nullptr);
+
+  // forward + backward + one optimiser step. Returns the loss before the step.
+  double train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight = nullptr);
+
+  // One epoch of mini-batch training, shuffled with the network's own seeded generator.
+  // If the loss or the weights stop being finite, the weights and optimiser state are
+  // restored to what they were at the start of the epoch and `finite` is false.
+  PassResult train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight,
+                         Index batch_size, bool shuffle);
+
+  // Output activations for X, written to `out` (m × output_dim), in chunks.
+  void predict(const ConstMatrixRef<T>& X, MatrixRef<T> out);
+
+  // Loss and correct count over a whole data set, in chunks, no update.
+  PassResult evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight = nullptr);
+
+  // Shape checks shared by every entry point; throw std::invalid_argument naming the problem.
+  void check_input(const ConstMatrixRef<T>& X) const;
+  void check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const;
+
+ private:
+  static constexpr std::uint64_t kShuffleStream = 0x5DEECE66DULL;
+  static constexpr Index kPredictChunk = 512;
+
+  MatrixMap<T> view_weights(Vector<T>& flat, Index l);
+  RowVectorMap<T> view_bias(Vector<T>& flat, Index l);
+  void ensure_capacity(Index rows);
+  void ensure_batch_buffers(Index rows);
+  void forward_rows(const ConstMatrixRef<T>& X);
+  Activation output_activation() const { return layers_.back().activation; }
+  T output_slope() const { return static_cast<T>(layers_.back().negative_slope); }
+
+  Index input_dim_;
+  std::vector<LayerSpec> layers_;
+  Loss loss_;
+  std::vector<Index> weight_offsets_;
+  std::vector<Index> bias_offsets_;
+  Vector<T> parameters_;
+  Vector<T> gradients_;
+  Optimizer<T> optimizer_;
+  Random shuffle_random_{0};
+
+  // Workspace, sized once for the largest batch.
+  Index capacity_ = 0;
+  Index cached_rows_ = 0;
+  std::vector<Matrix<T>> z_, a_, delta_;
+  Matrix<T> x_batch_, y_batch_;
+  Vector<T> w_batch_;
+  std::vector<Index> order_;
+  Vector<T> snapshot_;
+  typename Optimizer<T>::State optimizer_snapshot_;
+};
+
+}  // namespace fastmlp

@@ -1,0 +1,143 @@
+#include "fastmlp/loss.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace fastmlp {
+
+Loss loss_from_name(std::string_view name) {
+  if (name == "none") return Loss::none;
+  if (name == "cross_entropy" || name == "categorical_cross_entropy") return Loss::cross_entropy;
+  if (name == "binary_cross_entropy" || name == "log_loss") return Loss::binary_cross_entropy;
+  if (name == "mse" || name == "mean_squared_error" || name == "squared_error") return Loss::mse;
+  if (name == "hinge") return Loss::hinge;
+  if (name == "perceptron") return Loss::perceptron;
+  throw std::invalid_argument("unknown loss '" + std::string(name) +
+                              "'; expected one of: cross_entropy binary_cross_entropy mse hinge perceptron");
+}
+
+std::string loss_name(Loss loss) {
+  switch (loss) {
+    case Loss::none: return "none";
+    case Loss::cross_entropy: return "cross_entropy";
+    case Loss::binary_cross_entropy: return "binary_cross_entropy";
+    case Loss::mse: return "mse";
+    case Loss::hinge: return "hinge";
+    case Loss::perceptron: return "perceptron";
+  }
+  throw std::logic_error("loss without a name");
+}
+
+bool is_classification(Loss loss) { return loss != Loss::mse && loss != Loss::none; }
+
+void check_output_fits_loss(Loss loss, Activation output, Index n_outputs) {
+  const std::string out = activation_name(output);
+  auto refuse = [&](const std::string& why) {
+    throw std::invalid_argument("output activation '" + out + "' does not fit loss '" + loss_name(loss) + "': " + why);
+  };
+  switch (loss) {
+    case Loss::none:
+      return;
+    case Loss::cross_entropy:
+      if (output != Activation::softmax)
+        refuse("cross_entropy needs a softmax output (use binary_cross_entropy for sigmoid outputs)");
+      if (n_outputs < 2) refuse("softmax over one output is always 1; use 2+ outputs or sigmoid with binary_cross_entropy");
+      return;
+    case Loss::binary_cross_entropy:
+      if (output != Activation::sigmoid) refuse("binary_cross_entropy needs a sigmoid output");
+      return;
+    case Loss::mse:
+      if (output == Activation::softmax) refuse("softmax belongs with cross_entropy");
+      if (output == Activation::step) refuse("step has no derivative; it belongs with the perceptron loss");
+      return;
+    case Loss::hinge:
+      if (output != Activation::identity) refuse("hinge works on the raw score z, so the output must be identity");
+      return;
+    case Loss::perceptron:
+      if (output != Activation::step) refuse("the perceptron rule needs a step output");
+      return;
+  }
+}
+
+template <class T>
+double loss_and_output_delta(Loss loss, Activation output, T negative_slope, const ConstMatrixRef<T>& Z,
+                             const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& Y, const T* sample_weight,
+                             MatrixRef<T>* dZ) {
+  const Index m = Z.rows();
+  const Index k = Z.cols();
+  const T inv_m = T(1) / static_cast<T>(m);
+  double total = 0.0;
+  for (Index i = 0; i < m; ++i) {
+    const T w = sample_weight ? sample_weight[i] : T(1);
+    auto z = Z.row(i).array();
+    auto a = A.row(i).array();
+    auto y = Y.row(i).array();
+    double sample_loss = 0.0;
+    switch (loss) {
+      case Loss::cross_entropy: {
+        // −Σ y log softmax(z) = Σ y (logsumexp(z) − z), finite for any z.
+        const T z_max = z.maxCoeff();
+        const T log_sum_exp = z_max + std::log((z - z_max).exp().sum());
+        sample_loss = (y * (log_sum_exp - z)).sum();
+        if (dZ) (*dZ).row(i) = ((a - y) * (w * inv_m)).matrix();
+        break;
+      }
+      case Loss::binary_cross_entropy: {
+        // −[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y z.
+        sample_loss = (z.max(T(0)) + (-z.abs()).exp().log1p() - y * z).sum();
+        if (dZ) (*dZ).row(i) = ((a - y) * (w * inv_m)).matrix();
+        break;
+      }
+      case Loss::mse: {
+        sample_loss = (a - y).square().sum() / static_cast<double>(k);
+        if (dZ) (*dZ).row(i) = ((a - y) * (T(2) * w * inv_m / static_cast<T>(k))).matrix();
+        break;
+      }
+      case Loss::hinge: {
+        const auto t = T(2) * y - T(1);
+        const auto margin = t * z;
+        sample_loss = (T(1) - margin).max(T(0)).sum();
+        if (dZ) (*dZ).row(i) = (margin < T(1)).select(-t * (w * inv_m), T(0)).matrix();
+        break;
+      }
+      case Loss::perceptron: {
+        sample_loss = ((a - y) * z).sum();
+        if (dZ) (*dZ).row(i) = ((a - y) * (w * inv_m)).matrix();
+        break;
+      }
+      case Loss::none:
+        throw std::invalid_argument("the network has no loss; compile it with one before training");
+    }
+    total += static_cast<double>(w) * sample_loss;
+  }
+  if (dZ && loss == Loss::mse) multiply_by_derivative<T>(output, negative_slope, Z, A, *dZ);
+  return total / static_cast<double>(m);
+}
+
+template <class T>
+Index count_correct(Activation output, const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& Y) {
+  Index correct = 0;
+  if (A.cols() == 1) {
+    const T threshold = (output == Activation::sigmoid || output == Activation::step) ? T(0.5) : T(0);
+    for (Index i = 0; i < A.rows(); ++i) correct += ((A(i, 0) > threshold) == (Y(i, 0) > T(0.5)));
+    return correct;
+  }
+  for (Index i = 0; i < A.rows(); ++i) {
+    Index predicted, target;
+    A.row(i).maxCoeff(&predicted);
+    Y.row(i).maxCoeff(&target);
+    correct += (predicted == target);
+  }
+  return correct;
+}
+
+template double loss_and_output_delta<float>(Loss, Activation, float, const ConstMatrixRef<float>&,
+                                             const ConstMatrixRef<float>&, const ConstMatrixRef<float>&,
+                                             const float*, MatrixRef<float>*);
+template double loss_and_output_delta<double>(Loss, Activation, double, const ConstMatrixRef<double>&,
+                                              const ConstMatrixRef<double>&, const ConstMatrixRef<double>&,
+                                              const double*, MatrixRef<double>*);
+template Index count_correct<float>(Activation, const ConstMatrixRef<float>&, const ConstMatrixRef<float>&);
+template Index count_correct<double>(Activation, const ConstMatrixRef<double>&, const ConstMatrixRef<double>&);
+
+}  // namespace fastmlp

@@ -1,0 +1,294 @@
+#include "fastmlp/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+namespace fastmlp {
+namespace {
+
+std::string layer_label(Index l) { return "layer " + std::to_string(l); }
+
+}  // namespace
+
+template <class T>
+Network<T>::Network(Index input_dim, std::vector<LayerSpec> layers, Loss loss, std::uint64_t seed)
+    : input_dim_(input_dim), layers_(std::move(layers)), loss_(Loss::none) {
+  if (input_dim_ < 1) throw std::invalid_argument("input_dim must be at least 1, got " + std::to_string(input_dim_));
+  if (layers_.empty()) throw std::invalid_argument("a network needs at least one layer");
+  const Index last = num_layers() - 1;
+  Index size = 0;
+  for (Index l = 0; l <= last; ++l) {
+    const LayerSpec& spec = layer(l);
+    if (spec.units < 1)
+      throw std::invalid_argument(layer_label(l) + " has " + std::to_string(spec.units) + " units; it needs at least 1");
+    if (!std::isfinite(spec.negative_slope))
+      throw std::invalid_argument(layer_label(l) + ": negative_slope must be finite");
+    if (l < last && spec.activation == Activation::step)
+      throw std::invalid_argument(layer_label(l) +
+                                  ": step has no useful derivative (zero almost everywhere), so backpropagation "
+                                  "cannot pass through it; it can only be the output of a perceptron");
+    if (l < last && spec.activation == Activation::softmax)
+      throw std::invalid_argument(layer_label(l) +
+                                  ": softmax normalises across a layer's outputs and belongs only at the output, "
+                                  "with cross_entropy");
+    weight_offsets_.push_back(size);
+    size += layer_input_dim(l) * spec.units;
+    bias_offsets_.push_back(size);
+    size += spec.units;
+  }
+  parameters_ = Vector<T>::Zero(size);
+  gradients_ = Vector<T>::Zero(size);
+  set_loss(loss);
+  initialize(seed);
+  set_optimizer(Optimizer<T>());
+  z_.resize(layers_.size());
+  a_.resize(layers_.size());
+  delta_.resize(layers_.size());
+}
+
+template <class T>
+void Network<T>::set_loss(Loss loss) {
+  check_output_fits_loss(loss, output_activation(), output_dim());
+  loss_ = loss;
+}
+
+template <class T>
+void Network<T>::initialize(std::uint64_t seed) {
+  Random random(seed);
+  for (Index l = 0; l < num_layers(); ++l) {
+    initialize_weights<T>(layer(l).initializer, layer(l).activation, weights(l), random);
+    bias(l).setZero();
+  }
+  reseed_shuffle(seed);
+}
+
+template <class T>
+void Network<T>::set_optimizer(Optimizer<T> optimizer) {
+  std::vector<ParameterSegment> weight_segments;
+  for (Index l = 0; l < num_layers(); ++l)
+    weight_segments.push_back({weight_offsets_[static_cast<std::size_t>(l)], layer_input_dim(l) * layer(l).units});
+  optimizer_ = std::move(optimizer);
+  optimizer_.bind(num_parameters(), std::move(weight_segments));
+}
+
+template <class T>
+MatrixMap<T> Network<T>::view_weights(Vector<T>& flat, Index l) {
+  return MatrixMap<T>(flat.data() + weight_offsets_.at(static_cast<std::size_t>(l)), layer_input_dim(l),
+                      layer(l).units);
+}
+
+template <class T>
+RowVectorMap<T> Network<T>::view_bias(Vector<T>& flat, Index l) {
+  return RowVectorMap<T>(flat.data() + bias_offsets_.at(static_cast<std::size_t>(l)), layer(l).units);
+}
+
+template <class T>
+void Network<T>::check_input(const ConstMatrixRef<T>& X) const {
+  if (X.rows() < 1) throw std::invalid_argument("X has no rows (empty data)");
+  if (X.cols() != input_dim_)
+    throw std::invalid_argument("X has " + std::to_string(X.cols()) + " features but the network expects " +
+                                std::to_string(input_dim_));
+}
+
+template <class T>
+void Network<T>::check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const {
+  check_input(X);
+  if (Y.rows() != X.rows())
+    throw std::invalid_argument("X has " + std::to_string(X.rows()) + " rows but Y has " + std::to_string(Y.rows()));
+  if (Y.cols() != output_dim())
+    throw std::invalid_argument("Y has " + std::to_string(Y.cols()) + " columns but the network has " +
+                                std::to_string(output_dim()) + " outputs");
+  if (loss_ == Loss::none) throw std::invalid_argument("the network has no loss; compile it with one first");
+}
+
+template <class T>
+void Network<T>::ensure_capacity(Index rows) {
+  if (rows <= capacity_) return;
+  for (Index l = 0; l < num_layers(); ++l) {
+    const auto i = static_cast<std::size_t>(l);
+    z_[i].resize(rows, layer(l).units);
+    a_[i].resize(rows, layer(l).units);
+    delta_[i].resize(rows, layer(l).units);
+  }
+  capacity_ = rows;
+}
+
+template <class T>
+void Network<T>::ensure_batch_buffers(Index rows) {
+  if (x_batch_.rows() >= rows) return;
+  x_batch_.resize(rows, input_dim_);
+  y_batch_.resize(rows, output_dim());
+  w_batch_.resize(rows);
+}
+
+template <class T>
+void Network<T>::forward_rows(const ConstMatrixRef<T>& X) {
+  const Index m = X.rows();
+  ensure_capacity(m);
+  for (Index l = 0; l < num_layers(); ++l) {
+    const auto i = static_cast<std::size_t>(l);
+    auto Z_l = z_[i].topRows(m);
+    // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
+    Z_l.rowwise() = bias(l);
+    if (l == 0)
+      Z_l.noalias() += X * weights(l);
+    else
+      Z_l.noalias() += a_[i - 1].topRows(m) * weights(l);
+    activate<T>(layer(l).activation, static_cast<T>(layer(l).negative_slope), Z_l, a_[i].topRows(m));
+  }
+  cached_rows_ = m;
+}
+
+template <class T>
+void Network<T>::forward(const ConstMatrixRef<T>& X) {
+  check_input(X);
+  forward_rows(X);
+}
+
+template <class T>
+double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight) {
+  const Index m = cached_rows_;
+  if (m != X.rows()) throw std::invalid_argument("backward needs the batch that was last passed to forward");
+  const Index last = num_layers() - 1;
+  const auto L = static_cast<std::size_t>(last);
+  MatrixRef<T> output_delta = delta_[L].topRows(m);
+  const double loss = loss_and_output_delta<T>(loss_, output_activation(), output_slope(), z_[L].topRows(m),
+                                               a_[L].topRows(m), Y, sample_weight, &output_delta);
+  for (Index l = last; l >= 0; --l) {
+    const auto i = static_cast<std::size_t>(l);
+    auto dZ = delta_[i].topRows(m);
+    if (l == 0)
+      weight_gradient(l).noalias() = X.transpose() * dZ;
+    else
+      weight_gradient(l).noalias() = a_[i - 1].topRows(m).transpose() * dZ;
+    bias_gradient(l) = dZ.colwise().sum();
+    if (l == 0) break;  // no gradient with respect to the input data
+    auto dA_prev = delta_[i - 1].topRows(m);
+    dA_prev.noalias() = dZ * weights(l).transpose();
+    multiply_by_derivative<T>(layer(l - 1).activation, static_cast<T>(layer(l - 1).negative_slope),
+                              z_[i - 1].topRows(m), a_[i - 1].topRows(m), dA_prev);
+  }
+  return loss;
+}
+
+template <class T>
+double Network<T>::compute_gradients(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
+                                     const T* sample_weight) {
+  check_targets(X, Y);
+  forward_rows(X);
+  return backward(X, Y, sample_weight);
+}
+
+template <class T>
+double Network<T>::train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight) {
+  const double loss = compute_gradients(X, Y, sample_weight);
+  optimizer_.step(parameters_, gradients_);
+  return loss;
+}
+
+template <class T>
+PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight,
+                                   Index batch_size, bool shuffle) {
+  check_targets(X, Y);
+  if (batch_size < 1) throw std::invalid_argument("batch_size must be at least 1, got " + std::to_string(batch_size));
+  const Index m = X.rows();
+  batch_size = std::min(batch_size, m);
+  ensure_capacity(batch_size);
+  snapshot_ = parameters_;
+  optimizer_snapshot_ = optimizer_.state();
+
+  if (shuffle) {
+    ensure_batch_buffers(batch_size);
+    order_.resize(static_cast<std::size_t>(m));
+    std::iota(order_.begin(), order_.end(), Index{0});
+    for (Index i = m - 1; i > 0; --i)  // Fisher-Yates with the portable generator
+      std::swap(order_[static_cast<std::size_t>(i)],
+                order_[static_cast<std::size_t>(shuffle_random_.below(static_cast<std::uint64_t>(i + 1)))]);
+  }
+
+  PassResult result;
+  double loss_sum = 0.0;
+  const bool classify = is_classification(loss_);
+  for (Index start = 0; start < m; start += batch_size) {
+    const Index rows = std::min(batch_size, m - start);
+    double loss;
+    if (shuffle) {
+      for (Index r = 0; r < rows; ++r) {
+        const Index source = order_[static_cast<std::size_t>(start + r)];
+        x_batch_.row(r) = X.row(source);
+        y_batch_.row(r) = Y.row(source);
+        if (sample_weight) w_batch_[r] = sample_weight[source];
+      }
+      forward_rows(x_batch_.topRows(rows));
+      loss = backward(x_batch_.topRows(rows), y_batch_.topRows(rows), sample_weight ? w_batch_.data() : nullptr);
+      if (classify) result.correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
+    } else {
+      forward_rows(X.middleRows(start, rows));
+      loss = backward(X.middleRows(start, rows), Y.middleRows(start, rows),
+                      sample_weight ? sample_weight + start : nullptr);
+      if (classify) result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
+    }
+    if (!std::isfinite(loss)) {
+      result.finite = false;
+      break;
+    }
+    optimizer_.step(parameters_, gradients_);
+    loss_sum += loss * static_cast<double>(rows);
+    result.samples += rows;
+  }
+  if (result.finite && !parameters_.allFinite()) result.finite = false;
+  if (!result.finite) {
+    parameters_ = snapshot_;
+    optimizer_.restore_state(optimizer_snapshot_);
+    result.loss = std::numeric_limits<double>::quiet_NaN();
+    return result;
+  }
+  result.loss = loss_sum / static_cast<double>(m);
+  return result;
+}
+
+template <class T>
+void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) {
+  check_input(X);
+  const Index m = X.rows();
+  if (out.rows() != m || out.cols() != output_dim())
+    throw std::invalid_argument("predict: output buffer has the wrong shape");
+  const Index chunk = std::min(m, std::max(capacity_, kPredictChunk));
+  for (Index start = 0; start < m; start += chunk) {
+    const Index rows = std::min(chunk, m - start);
+    forward_rows(X.middleRows(start, rows));
+    out.middleRows(start, rows) = output();
+  }
+}
+
+template <class T>
+PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight) {
+  check_targets(X, Y);
+  const Index m = X.rows();
+  const Index chunk = std::min(m, std::max(capacity_, kPredictChunk));
+  const auto L = static_cast<std::size_t>(num_layers() - 1);
+  PassResult result;
+  double loss_sum = 0.0;
+  for (Index start = 0; start < m; start += chunk) {
+    const Index rows = std::min(chunk, m - start);
+    forward_rows(X.middleRows(start, rows));
+    loss_sum += static_cast<double>(rows) *
+                loss_and_output_delta<T>(loss_, output_activation(), output_slope(), z_[L].topRows(rows),
+                                         a_[L].topRows(rows), Y.middleRows(start, rows),
+                                         sample_weight ? sample_weight + start : nullptr, nullptr);
+    if (is_classification(loss_))
+      result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
+    result.samples += rows;
+  }
+  result.loss = loss_sum / static_cast<double>(m);
+  result.finite = std::isfinite(result.loss);
+  return result;
+}
+
+template class Network<float>;
+template class Network<double>;
+
+}  // namespace fastmlp
