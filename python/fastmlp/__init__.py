@@ -1,6 +1,33 @@
-"""fastmlp: dense feed-forward neural networks on a C++/Eigen engine."""
-from . import _core
+"""fastmlp: dense feed-forward neural networks, from a single neuron to deep MLPs.
+
+The numeric work runs in a C++17/Eigen engine (``fastmlp._core``); this package holds the
+models, the training loop and callbacks, datasets, model files, plots and the CLI.
+"""
+from . import _core, datasets
+from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint
 from .errors import DivergenceError, FormatError
+from .layers import Dense, LayerCache, LayerGradients
+from .model import Sequential
+from .optimizers import SGD, Adam, Optimizer
+from .serialization import load
 
 __version__ = _core.__version__
-__all__ = ["DivergenceError", "FormatError", "__version__"]
+
+
+def set_num_threads(n: int) -> None:
+    """Use n threads for the engine's matrix products (0 = all cores); process-wide."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise ValueError(f"number of threads must be an integer, got {n!r}")
+    _core.set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """Threads the engine's matrix products use."""
+    return _core.get_num_threads()
+
+
+__all__ = [
+    "Adam", "Callback", "Dense", "DivergenceError", "EarlyStopping", "FormatError", "History",
+    "LayerCache", "LayerGradients", "ModelCheckpoint", "Optimizer", "SGD", "Sequential", "datasets",
+    "get_num_threads", "load", "set_num_threads", "__version__",
+]

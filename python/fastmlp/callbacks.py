@@ -1,0 +1,162 @@
+"""Training callbacks, with Keras's hook names, and the History that fit() returns."""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+
+class Callback:
+    """Base class: override any hook. ``self.model`` is set before training starts.
+
+    A callback stops training by setting ``self.model.stop_training = True``.
+    """
+
+    model = None
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs=None) -> None:
+        pass
+
+    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+        pass
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        pass
+
+    def on_train_end(self, logs=None) -> None:
+        pass
+
+
+class History(Callback):
+    """Per-epoch record of training.
+
+    ``history`` maps each logged quantity ("loss", "accuracy", "val_loss", ...) to a list
+    with one float per epoch; ``epoch`` lists the epoch numbers (0-based). When fit() runs
+    with diagnostics=True, ``diagnostics`` maps "grad_norm", "saturated_fraction" and
+    "dead_fraction" to one list per epoch with one value per layer.
+    """
+
+    def __init__(self):
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.diagnostics: dict[str, list[list[float]]] = {}
+        self.params: dict = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def record_diagnostics(self, values: dict) -> None:
+        for key, per_layer in values.items():
+            self.diagnostics.setdefault(key, []).append([float(v) for v in per_layer])
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+def _improvement_mode(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    return "max" if any(word in monitor for word in ("acc", "score", "r2")) else "min"
+
+
+class _MonitorMixin:
+    def _init_monitor(self, monitor: str, mode: str, min_delta: float = 0.0) -> None:
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"monitor must be the name of a logged quantity, got {monitor!r}")
+        self.monitor = monitor
+        self.mode = _improvement_mode(monitor, mode)
+        if not math.isfinite(min_delta) or min_delta < 0:
+            raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
+        self.min_delta = float(min_delta)
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _current(self, logs) -> float:
+        logs = logs or {}
+        if self.monitor not in logs:
+            raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, but training logs only "
+                             f"{', '.join(sorted(logs)) or 'nothing'}; pass validation data for val_* quantities")
+        return float(logs[self.monitor])
+
+    def _is_improvement(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(Callback, _MonitorMixin):
+    """Stop when the monitored quantity has not improved for `patience` epochs.
+
+    With restore_best_weights (the default) the model ends with the weights of its best
+    epoch, whether training stopped early or ran to the end.
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
+                 restore_best_weights: bool = True):
+        self._init_monitor(monitor, mode, min_delta)
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
+            raise ValueError(f"patience must be an integer >= 0, got {patience!r}")
+        self.patience = int(patience)
+        self.restore_best_weights = bool(restore_best_weights)
+        self.best_epoch = None
+        self.stopped_epoch = None
+        self._best_parameters = None
+        self._wait = 0
+
+    def on_train_begin(self, logs=None):
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = None
+        self.stopped_epoch = None
+        self._best_parameters = None
+        self._wait = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self._current(logs)
+        if self._is_improvement(value):
+            self.best, self.best_epoch, self._wait = value, epoch, 0
+            if self.restore_best_weights:
+                self._best_parameters = self.model.get_parameters()
+            return
+        self._wait += 1
+        if self._wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self._best_parameters is not None:
+            self.model.set_parameters(self._best_parameters)
+
+
+class ModelCheckpoint(Callback, _MonitorMixin):
+    """Save the model after epochs: every epoch, or only when `monitor` improves.
+
+    `filepath` may contain format fields: ``{epoch}`` (1-based) and any logged quantity,
+    e.g. "ckpt-{epoch:03d}-{val_loss:.3f}.fmlp". Saving is atomic (see Sequential.save).
+    """
+
+    def __init__(self, filepath, monitor: str = "val_loss", save_best_only: bool = False, mode: str = "auto"):
+        self.filepath = os.fspath(filepath)
+        self.save_best_only = bool(save_best_only)
+        self._init_monitor(monitor, mode)
+        self.saved: list[str] = []
+
+    def on_train_begin(self, logs=None):
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            value = self._current(logs)
+            if not self._is_improvement(value):
+                return
+            self.best = value
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        self.model.save(path)
+        self.saved.append(path)

@@ -1,0 +1,427 @@
+"""Sequential: a stack of Dense layers trained by backpropagation in the C++ engine."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from . import _core
+from . import optimizers as _optimizers
+from ._validation import check_features, check_sample_weight, encode_targets, resolve_dtype
+from .callbacks import Callback, History
+from .errors import DivergenceError
+from .layers import Dense, LayerCache, LayerGradients
+
+LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron")
+LOSS_ALIASES = {"categorical_cross_entropy": "cross_entropy", "log_loss": "binary_cross_entropy",
+                "mean_squared_error": "mse", "squared_error": "mse"}
+CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy", "hinge", "perceptron")
+
+
+def canonical_loss(name) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"loss must be a string, got {name!r}")
+    name = LOSS_ALIASES.get(name.lower(), name.lower())
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")
+    return name
+
+
+def _check_seed(seed) -> int:
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    return int(seed)
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Sequential:
+    """A feed-forward network: Dense layers applied in order.
+
+    Parameters
+    ----------
+    layers : list of Dense
+    input_dim : int or None
+        Number of input features d; inferred from X at the first fit() when None.
+    dtype : "float32" (default) or "float64"
+    seed : int or None
+        Seeds the initial weights and the shuffling of every epoch.
+    """
+
+    def __init__(self, layers=None, input_dim: int | None = None, dtype="float32", seed: int | None = 0,
+                 name: str | None = None):
+        self.layers: list[Dense] = []
+        self.dtype = resolve_dtype(dtype).type
+        self.seed = _check_seed(seed)
+        self.name = name
+        self.loss: str | None = None
+        self.optimizer: _optimizers.Optimizer | None = None
+        self.preprocessing = None  # optional Standardizer applied to X in predict/evaluate/fit
+        self.stop_training = False
+        self.history: History | None = None
+        self._network = None
+        for layer in layers or []:
+            self.add(layer)
+        if input_dim is not None:
+            self.build(input_dim)
+
+    # ------------------------------------------------------------------ structure
+    def add(self, layer: Dense) -> None:
+        if not isinstance(layer, Dense):
+            raise ValueError(f"Sequential takes fm.Dense layers, got {layer!r}")
+        if self._network is not None:
+            raise ValueError("cannot add layers to a built model; create a new Sequential")
+        layer._attach(self, len(self.layers))
+        self.layers.append(layer)
+
+    @property
+    def built(self) -> bool:
+        return self._network is not None
+
+    @property
+    def input_dim(self) -> int | None:
+        return None if self._network is None else self._network.input_dim
+
+    @property
+    def output_dim(self) -> int:
+        if not self.layers:
+            raise ValueError("the model has no layers")
+        return self.layers[-1].units
+
+    def _check_structure(self) -> None:
+        if not self.layers:
+            raise ValueError("the model has no layers; pass a list of fm.Dense to Sequential")
+        for index, layer in enumerate(self.layers[:-1]):
+            if layer.activation == "step":
+                raise ValueError(f"layer {index}: step has no useful derivative (zero almost everywhere), so "
+                                 "backpropagation cannot pass through it; it can only be the output of a perceptron")
+            if layer.activation == "softmax":
+                raise ValueError(f"layer {index}: softmax belongs only at the output layer, with cross_entropy")
+        if self.loss is not None:
+            _core.check_output_fits_loss(self.loss, self.layers[-1].activation, self.layers[-1].units)
+
+    def build(self, input_dim: int) -> "Sequential":
+        """Create the parameters for `input_dim` input features (initial weights from the seed)."""
+        input_dim = _check_positive_int(input_dim, "input_dim")
+        if self._network is not None:
+            if self._network.input_dim != input_dim:
+                raise ValueError(f"the model was built for {self._network.input_dim} features, not {input_dim}")
+            return self
+        self._check_structure()
+        specs = [(layer.units, layer.activation, layer.negative_slope, layer.initializer) for layer in self.layers]
+        network_class = _core.Network32 if self.dtype == np.float32 else _core.Network64
+        self._network = network_class(input_dim, specs, self.loss or "none", self.seed)
+        (self.optimizer or _optimizers.SGD())._configure(self._network)
+        return self
+
+    def compile(self, loss: str = "cross_entropy", optimizer="sgd") -> "Sequential":
+        """Choose the loss and the optimiser (fm.SGD / fm.Adam or "sgd" / "adam").
+
+        A loss that does not fit the output activation (cross_entropy without softmax, say)
+        is refused here, before any training.
+        """
+        loss = canonical_loss(loss)
+        optimizer = _optimizers.get(optimizer)
+        previous = self.loss
+        self.loss = loss
+        try:
+            self._check_structure()
+        except ValueError:
+            self.loss = previous
+            raise
+        self.optimizer = optimizer
+        if self._network is not None:
+            self._network.loss = loss
+            optimizer._configure(self._network)
+        return self
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.loss in CLASSIFICATION_LOSSES
+
+    def count_params(self) -> int:
+        return self._built_network().num_parameters
+
+    def get_parameters(self) -> np.ndarray:
+        """All parameters in one flat copy: [W0 (row-major), b0, W1, b1, ...]."""
+        return self._built_network().get_parameters()
+
+    def set_parameters(self, values) -> None:
+        values = np.ascontiguousarray(values, dtype=self.dtype)
+        if values.ndim != 1:
+            raise ValueError(f"parameters must be a flat vector, got shape {values.shape}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError("parameters contain NaN or infinity")
+        self._built_network().set_parameters(values)
+
+    def _built_network(self):
+        if self._network is None:
+            raise ValueError("the model is not built yet: give Sequential an input_dim, or call fit() or build()")
+        return self._network
+
+    def _compiled_network(self):
+        if self.loss is None:
+            raise ValueError("the model has no loss yet: call model.compile(loss=..., optimizer=...) first")
+        return self._built_network()
+
+    # ------------------------------------------------------------------ data
+    def _features(self, X, name: str = "X", build: bool = False) -> np.ndarray:
+        if build and self._network is None:
+            X = check_features(X, self.dtype, name)
+            self.build(X.shape[1])
+        if self.preprocessing is not None:
+            X = check_features(X, np.float64, name, self._built_network().input_dim)
+            X = self.preprocessing.transform(X)
+        return check_features(X, self.dtype, name, self._built_network().input_dim)
+
+    def _targets(self, y, n_samples: int) -> np.ndarray:
+        return encode_targets(y, n_samples, self.output_dim, self.loss, self.dtype)
+
+    # ------------------------------------------------------------------ training
+    def fit(self, X, y, epochs: int = 1, batch_size: int = 32, validation_split: float = 0.0,
+            validation_data=None, shuffle: bool = True, callbacks=None, verbose: int = 1, sample_weight=None,
+            diagnostics: bool = False) -> History:
+        """Train for `epochs` passes over (X, y) in mini-batches of `batch_size`.
+
+        X is (n_samples, n_features). y holds integer class labels (n_samples,) or one-hot rows
+        (n_samples, n_outputs) for classification losses, real targets for mse.
+        validation_split holds out a shuffled (stratified, for classifiers) fraction of the
+        data; validation_data=(X_val, y_val) gives a set instead. Returns a History with one
+        entry per epoch for loss and accuracy, train and validation side by side.
+        """
+        if self.loss is None:
+            raise ValueError("the model has no loss yet: call model.compile(loss=..., optimizer=...) first")
+        epochs = _check_positive_int(epochs, "epochs")
+        batch_size = _check_positive_int(batch_size, "batch_size")
+        if verbose not in (0, 1, 2, False, True):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        X = self._features(X, build=True)
+        network = self._network
+        Y = self._targets(y, X.shape[0])
+        weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        X, Y, weights, validation = self._split_validation(X, Y, weights, validation_split, validation_data)
+
+        callback_list = self._callbacks(callbacks)
+        history = callback_list[0]
+        history.params = {"epochs": epochs, "batch_size": batch_size, "samples": X.shape[0]}
+        self.history = history
+        self.stop_training = False
+        probe = None
+        if diagnostics:
+            from .inspection import layer_diagnostics
+            rows = min(X.shape[0], 512)
+            probe = (X[:rows], Y[:rows])
+        progress = _Progress(epochs, verbose)
+        for callback in callback_list:
+            callback.on_train_begin({})
+        for epoch in range(epochs):
+            for callback in callback_list:
+                callback.on_epoch_begin(epoch, {})
+            started = time.perf_counter()
+            result = network.train_epoch(X, Y, weights, batch_size, bool(shuffle))
+            seconds = time.perf_counter() - started
+            if not result.finite:
+                progress.close()
+                raise DivergenceError(
+                    f"training diverged in epoch {epoch + 1}: the loss or the weights became NaN or infinite. "
+                    f"The weights were restored to the end of epoch {epoch} (the last finite ones). "
+                    f"Try a smaller learning rate (it is {network.learning_rate:g}) or standardise the inputs.")
+            logs = {"loss": result.loss}
+            if self.is_classifier:
+                logs["accuracy"] = result.correct / result.samples
+            if validation is not None:
+                val = network.evaluate(*validation)
+                logs["val_loss"] = val.loss
+                if self.is_classifier:
+                    logs["val_accuracy"] = val.correct / val.samples
+            if probe is not None:
+                history.record_diagnostics(layer_diagnostics(self, *probe))
+            for callback in callback_list:
+                callback.on_epoch_end(epoch, logs)
+            progress.update(epoch, logs, X.shape[0] / max(seconds, 1e-12))
+            if self.stop_training:
+                break
+        progress.close()
+        for callback in callback_list:
+            callback.on_train_end({})
+        return history
+
+    def _split_validation(self, X, Y, weights, validation_split, validation_data):
+        if validation_data is not None and validation_split:
+            raise ValueError("give validation_split or validation_data, not both")
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight)")
+            X_val = self._features(validation_data[0], "X_val")
+            Y_val = self._targets(validation_data[1], X_val.shape[0])
+            w_val = check_sample_weight(validation_data[2], X_val.shape[0], self.dtype) \
+                if len(validation_data) == 3 else None
+            return X, Y, weights, (X_val, Y_val, w_val)
+        validation_split = float(validation_split)
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+        if validation_split == 0.0:
+            return X, Y, weights, None
+        n = X.shape[0]
+        n_val = int(math.ceil(n * validation_split))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(f"validation_split={validation_split} leaves no samples for training or validation "
+                             f"with {n} samples")
+        rng = np.random.default_rng(self.seed)
+        if self.is_classifier:
+            labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
+            val_index = _stratified_holdout(labels, n_val, rng)
+        else:
+            val_index = np.sort(rng.permutation(n)[:n_val])
+        mask = np.zeros(n, dtype=bool)
+        mask[val_index] = True
+        train_w = None if weights is None else weights[~mask]
+        val_w = None if weights is None else weights[mask]
+        return X[~mask], Y[~mask], train_w, (X[mask], Y[mask], val_w)
+
+    def _callbacks(self, callbacks) -> list:
+        history = History()
+        callback_list = [history]
+        for callback in callbacks or []:
+            if not isinstance(callback, Callback):
+                raise ValueError(f"callbacks must be fm.Callback instances, got {callback!r}")
+            callback_list.append(callback)
+        for callback in callback_list:
+            callback.set_model(self)
+        return callback_list
+
+    # ------------------------------------------------------------------ inference
+    def predict(self, X) -> np.ndarray:
+        """Output-layer activations A[L], shape (n_samples, n_outputs): class probabilities
+        after softmax/sigmoid, raw scores after identity."""
+        network = self._built_network()
+        return network.predict(self._features(X))
+
+    def evaluate(self, X, y, sample_weight=None) -> dict:
+        """Mean loss over (X, y), and accuracy for classifiers: {"loss": ..., "accuracy": ...}."""
+        network = self._compiled_network()
+        X = self._features(X)
+        Y = self._targets(y, X.shape[0])
+        weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        result = network.evaluate(X, Y, weights)
+        report = {"loss": result.loss}
+        if self.is_classifier:
+            report["accuracy"] = result.correct / result.samples
+        return report
+
+    # ------------------------------------------------------------------ inspection
+    def forward(self, X) -> list:
+        """Forward propagation with its cache: one LayerCache(Z, A) per layer (not the input)."""
+        network = self._built_network()
+        return [LayerCache(Z, A) for Z, A in network.forward(self._features(X))]
+
+    def gradients(self, X, y, sample_weight=None) -> list:
+        """Backpropagation without an update: one LayerGradients(dW, db) per layer."""
+        return self._loss_and_gradients(X, y, sample_weight)[1]
+
+    def _loss_and_gradients(self, X, y, sample_weight=None):
+        network = self._compiled_network()
+        X = self._features(X)
+        Y = self._targets(y, X.shape[0])
+        weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        loss, grads = network.gradients(X, Y, weights)
+        return loss, [LayerGradients(dW, db) for dW, db in grads]
+
+    def explain_step(self, X, y) -> str:
+        """One forward and backward pass over a small batch, written out in the notation."""
+        from .inspection import explain_step
+        return explain_step(self, X, y)
+
+    def diagnose(self, X, y) -> str:
+        """Gradient norms, saturated and dead units, and what looks wrong, in plain words."""
+        from .inspection import diagnose
+        return diagnose(self, X, y)
+
+    def summary(self) -> str:
+        """The architecture as a text table: layer, shapes, activation, parameters."""
+        rows = [("layer", "W shape", "b shape", "output", "activation", "params")]
+        total = 0
+        n_in = self.input_dim
+        for index, layer in enumerate(self.layers):
+            params = None if n_in is None else (n_in + 1) * layer.units
+            total += params or 0
+            rows.append((f"{index} Dense", f"({n_in if n_in is not None else '?'}, {layer.units})",
+                         f"({layer.units},)", f"(m, {layer.units})", layer.activation,
+                         "?" if params is None else f"{params:,}"))
+            n_in = layer.units
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        line = "-" * (sum(widths) + 2 * (len(widths) - 1))
+        text = [f"Sequential{f' {self.name!r}' if self.name else ''} ({np.dtype(self.dtype).name}, "
+                f"input_dim={self.input_dim if self.input_dim is not None else 'not built'})", line]
+        for i, row in enumerate(rows):
+            text.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            if i == 0:
+                text.append(line)
+        text.append(line)
+        text.append(f"total parameters: {total:,}" if self.built else "total parameters: unknown until built")
+        if self.loss:
+            text.append(f"loss: {self.loss}; optimizer: {self.optimizer!r}")
+        return "\n".join(text)
+
+    def __repr__(self) -> str:
+        return f"Sequential({self.layers!r}, input_dim={self.input_dim}, dtype={np.dtype(self.dtype).name!r})"
+
+    # ------------------------------------------------------------------ files
+    def save(self, path) -> None:
+        """Write the model to a .fmlp file (safetensors), atomically."""
+        from .serialization import save_model
+        save_model(self, path)
+
+    def __getstate__(self):
+        from .serialization import model_to_bytes
+        return {"fmlp": model_to_bytes(self)}
+
+    def __setstate__(self, state):
+        from .serialization import model_from_bytes
+        self.__dict__.update(model_from_bytes(state["fmlp"]).__dict__)
+        for layer in self.layers:
+            layer._model = self
+
+
+def _stratified_holdout(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of a validation set of n_val rows whose class proportions follow `labels`."""
+    classes, inverse = np.unique(labels, return_inverse=True)
+    counts = np.bincount(inverse)
+    exact = counts * (n_val / labels.shape[0])
+    take = np.floor(exact).astype(int)
+    remainder = n_val - take.sum()
+    take[np.argsort(-(exact - take), kind="stable")[:remainder]] += 1
+    chosen = [rng.permutation(np.flatnonzero(inverse == c))[:take[c]] for c in range(classes.size)]
+    return np.sort(np.concatenate(chosen))
+
+
+class _Progress:
+    """A tqdm bar over epochs showing the latest losses and samples per second."""
+
+    def __init__(self, epochs: int, verbose):
+        self.bar = None
+        self.verbose = int(verbose)
+        if self.verbose == 1:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=epochs, unit="epoch", leave=True, dynamic_ncols=True)
+
+    def update(self, epoch: int, logs: dict, samples_per_second: float) -> None:
+        shown = {key: f"{value:.4g}" for key, value in logs.items()}
+        shown["samples/s"] = f"{samples_per_second:,.0f}"
+        if self.bar is not None:
+            self.bar.set_postfix(shown, refresh=False)
+            self.bar.update(1)
+        elif self.verbose == 2:
+            print(f"epoch {epoch + 1}: " + " ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
