@@ -26,7 +26,27 @@ def get_num_threads() -> int:
     return _core.get_num_threads()
 
 
-__all__ = [
+_ESTIMATORS = ("Perceptron", "LogisticRegression", "LinearSVM", "MLPClassifier", "MLPRegressor")
+_INSPECTION = ("gradient_check", "explain_step", "diagnose")
+
+
+def __getattr__(name):
+    # Loaded on first use: the estimators need scikit-learn and plot needs matplotlib, and
+    # `import fastmlp` must work without either.
+    if name in _ESTIMATORS:
+        from . import estimators
+        return getattr(estimators, name)
+    if name in _INSPECTION:
+        from . import inspection
+        return getattr(inspection, name)
+    if name == "plot":
+        import importlib
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
+
+
+__all__ = [*_ESTIMATORS, *_INSPECTION, "plot",
+
     "Adam", "Callback", "Dense", "DivergenceError", "EarlyStopping", "FormatError", "History",
     "LayerCache", "LayerGradients", "ModelCheckpoint", "Optimizer", "SGD", "Sequential", "datasets",
     "get_num_threads", "load", "set_num_threads", "__version__",
