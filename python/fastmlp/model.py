@@ -380,12 +380,29 @@ class Sequential:
         save_model(self, path)
 
     def __getstate__(self):
+        if not self.built:
+            # No weights yet: the architecture and compile settings are all there is to keep
+            # (copy.deepcopy and joblib reach here before fit as well).
+            return {"config": {"layers": [layer.get_config() for layer in self.layers],
+                               "dtype": np.dtype(self.dtype).name, "seed": self.seed, "name": self.name,
+                               "loss": self.loss,
+                               "optimizer": None if self.optimizer is None else self.optimizer.get_config(),
+                               "preprocessing": self.preprocessing}}
         from .serialization import model_to_bytes
         return {"fmlp": model_to_bytes(self)}
 
     def __setstate__(self, state):
-        from .serialization import model_from_bytes
-        self.__dict__.update(model_from_bytes(state["fmlp"]).__dict__)
+        if "config" in state:
+            config = state["config"]
+            restored = Sequential([Dense(**spec) for spec in config["layers"]], dtype=config["dtype"],
+                                  seed=config["seed"], name=config["name"])
+            if config["loss"] is not None:
+                restored.compile(loss=config["loss"], optimizer=config["optimizer"])
+            restored.preprocessing = config["preprocessing"]
+        else:
+            from .serialization import model_from_bytes
+            restored = model_from_bytes(state["fmlp"])
+        self.__dict__.update(restored.__dict__)
         for layer in self.layers:
             layer._model = self
 
