@@ -53,6 +53,13 @@ class Sequential:
     dtype : "float32" (default) or "float64"
     seed : int or None
         Seeds the initial weights and the shuffling of every epoch.
+
+    Attributes
+    ----------
+    preprocessing : datasets.Standardizer or None
+        Applied to X inside fit/predict/evaluate/forward; saved in the model file.
+    metadata : dict
+        Free-form JSON-serialisable information saved in and restored from the model file.
     """
 
     def __init__(self, layers=None, input_dim: int | None = None, dtype="float32", seed: int | None = 0,
@@ -64,6 +71,9 @@ class Sequential:
         self.loss: str | None = None
         self.optimizer: _optimizers.Optimizer | None = None
         self.preprocessing = None  # optional Standardizer applied to X in predict/evaluate/fit
+        # Plain JSON values (str, number, bool, None, list, dict) saved with the model, e.g. the
+        # CLI's task, feature names and class names; the engine never reads them.
+        self.metadata: dict = {}
         self.stop_training = False
         self.history: History | None = None
         self._network = None

@@ -39,6 +39,7 @@ def network_description(model, kind: str = "Sequential") -> dict:
         "seed": int(model.seed),
         "optimizer": None if model.optimizer is None else model.optimizer.get_config(),
         "name": model.name,
+        "metadata": dict(model.metadata),
     }
 
 
@@ -75,6 +76,11 @@ def sequential_from_payload(description: dict, tensors: dict, where: str = "mode
             model.compile(loss=description["loss"], optimizer=description.get("optimizer") or "sgd")
     except (ValueError, TypeError, KeyError) as error:
         raise FormatError(f"{where}: the description does not make a valid network: {error}") from error
+    metadata = description.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise FormatError(f"{where}: the description's 'metadata' must be a JSON object, "
+                          f"found {type(metadata).__name__}")
+    model.metadata = metadata
     for index in range(len(layers)):
         model._network.set_weights(index, tensors[f"layers.{index}.W"])
         model._network.set_bias(index, tensors[f"layers.{index}.b"])
