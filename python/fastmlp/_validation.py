@@ -12,6 +12,8 @@ DTYPES = {"float32": np.float32, "float64": np.float64}
 
 def resolve_dtype(dtype) -> np.dtype:
     """Return np.float32 or np.float64 for "float32"/"float64"/np.float32/np.float64."""
+    if dtype is None:  # np.dtype(None) would silently mean float64
+        raise ValueError("dtype must be 'float32' or 'float64', got None")
     try:
         resolved = np.dtype(dtype)
     except TypeError as error:
@@ -55,10 +57,17 @@ def check_features(X, dtype, name: str = "X", n_features: int | None = None) -> 
         raise ValueError(f"{name} has 0 features")
     if n_features is not None and array.shape[1] != n_features:
         raise ValueError(f"{name} has {array.shape[1]} features, but the model expects {n_features}")
-    array = np.ascontiguousarray(array, dtype=dtype)
-    if not all_finite(array):
+    if array.dtype != dtype and not all_finite(array):
         raise ValueError(f"{name} contains NaN or infinity; clean or impute the data first")
-    return array
+    # Values beyond float32's range become inf in the cast; say so instead of warning.
+    with np.errstate(over="ignore"):
+        converted = np.ascontiguousarray(array, dtype=dtype)
+    if not all_finite(converted):
+        if array.dtype != dtype:
+            raise ValueError(f"{name} has values too large for {np.dtype(dtype).name} (largest magnitude "
+                             f"{float(np.max(np.abs(array))):.3g}); rescale the data or use dtype='float64'")
+        raise ValueError(f"{name} contains NaN or infinity; clean or impute the data first")
+    return converted
 
 
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray | None:
@@ -83,49 +92,53 @@ def _describe(labels, limit: int = 5) -> str:
     return shown + (f", ... ({len(labels)} in all)" if len(labels) > limit else "")
 
 
-def encode_targets(y, n_samples: int, n_outputs: int, loss: str, dtype) -> np.ndarray:
+def encode_targets(y, n_samples: int, n_outputs: int, loss: str, dtype, name: str = "y",
+                   x_name: str = "X") -> np.ndarray:
     """Turn user targets into the (n_samples, n_outputs) matrix the engine trains on.
 
     Classification losses take integer labels 0..k-1 (1-D), or rows that are already one-hot
     (several outputs) / 0-1 columns (one output). mse takes real targets of shape (m,) for one
-    output or (m, n_outputs).
+    output or (m, n_outputs). `name` and `x_name` are the argument names used in messages.
     """
     targets = np.asarray(y)
     if targets.ndim == 0:
-        raise ValueError("y must be an array with one entry per sample, got a scalar")
+        raise ValueError(f"{name} must be an array with one entry per sample, got a scalar")
     if targets.shape[0] != n_samples:
-        raise ValueError(f"X has {n_samples} samples but y has {targets.shape[0]}")
+        raise ValueError(f"{x_name} has {n_samples} samples but {name} has {targets.shape[0]}")
     if targets.ndim > 2:
-        raise ValueError(f"y must be 1-D or 2-D, got shape {targets.shape}")
+        raise ValueError(f"{name} must be 1-D or 2-D, got shape {targets.shape}")
     if not (np.issubdtype(targets.dtype, np.number) or targets.dtype == np.bool_):
         raise ValueError(
-            f"y must be numeric (got dtype {targets.dtype}); encode class labels as integers 0..k-1, "
+            f"{name} must be numeric (got dtype {targets.dtype}); encode class labels as integers 0..k-1, "
             "or use an estimator such as fm.MLPClassifier, which accepts any labels")
     if np.iscomplexobj(targets):
-        raise ValueError("y must be real-valued")
+        raise ValueError(f"{name} must be real-valued")
     targets = targets.astype(np.float64, copy=False)
     if not all_finite(targets):
-        raise ValueError("y contains NaN or infinity")
+        raise ValueError(f"{name} contains NaN or infinity")
 
     if loss == "mse" or loss is None or loss == "none":
         if targets.ndim == 1:
             targets = targets.reshape(-1, 1)
         if targets.shape[1] != n_outputs:
-            raise ValueError(f"y has {targets.shape[1]} target columns but the output layer has {n_outputs} units")
+            raise ValueError(f"{name} has {targets.shape[1]} target columns but the output layer has "
+                             f"{n_outputs} units")
         return np.ascontiguousarray(targets, dtype=dtype)
 
     if targets.ndim == 2 and targets.shape[1] == 1:
         targets = targets[:, 0]
     if targets.ndim == 1:
         if not np.all(targets == np.round(targets)):
-            raise ValueError("class labels in y must be integers (0..k-1); got non-integer values")
-        labels = targets.astype(np.int64)
+            raise ValueError(f"class labels in {name} must be integers (0..k-1); got non-integer values")
         n_classes = 2 if n_outputs == 1 else n_outputs
-        bad = np.unique(labels[(labels < 0) | (labels >= n_classes)])
+        # Range check on the floats: a huge label must not wrap around in the integer cast.
+        bad = np.unique(targets[(targets < 0) | (targets >= n_classes)])
         if bad.size:
+            shown = [int(v) if abs(v) < 2 ** 53 else v for v in bad.tolist()]
             raise ValueError(
-                f"y has labels {_describe(bad)} outside the output layer's classes 0..{n_classes - 1} "
+                f"{name} has labels {_describe(shown)} outside the output layer's classes 0..{n_classes - 1} "
                 f"({n_outputs} output unit{'s' if n_outputs > 1 else ''})")
+        labels = targets.astype(np.int64)
         if n_outputs == 1:
             return np.ascontiguousarray(labels.reshape(-1, 1), dtype=dtype)
         encoded = np.zeros((n_samples, n_outputs), dtype=dtype)
@@ -133,9 +146,9 @@ def encode_targets(y, n_samples: int, n_outputs: int, loss: str, dtype) -> np.nd
         return encoded
 
     if targets.shape[1] != n_outputs:
-        raise ValueError(f"y has {targets.shape[1]} columns but the output layer has {n_outputs} units")
+        raise ValueError(f"{name} has {targets.shape[1]} columns but the output layer has {n_outputs} units")
     if not np.all((targets == 0) | (targets == 1)):
-        raise ValueError("one-hot targets must contain only 0 and 1")
+        raise ValueError(f"one-hot targets in {name} must contain only 0 and 1")
     if loss == "cross_entropy" and not np.all(targets.sum(axis=1) == 1):
-        raise ValueError("each one-hot row of y must contain exactly one 1 for cross_entropy")
+        raise ValueError(f"each one-hot row of {name} must contain exactly one 1 for cross_entropy")
     return np.ascontiguousarray(targets, dtype=dtype)
