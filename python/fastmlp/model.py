@@ -31,8 +31,8 @@ def canonical_loss(name) -> str:
 def _check_seed(seed) -> int:
     if seed is None:
         return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 64:
+        raise ValueError(f"seed must be an integer in [0, 2**64) or None, got {seed!r}")
     return int(seed)
 
 
@@ -79,6 +79,7 @@ class Sequential:
         self._network = None
         for layer in layers or []:
             self.add(layer)
+        self._check_hidden_layers()  # a step or softmax that cannot be the output is refused at once
         if input_dim is not None:
             self.build(input_dim)
 
@@ -108,14 +109,17 @@ class Sequential:
     def _check_structure(self) -> None:
         if not self.layers:
             raise ValueError("the model has no layers; pass a list of fm.Dense to Sequential")
+        self._check_hidden_layers()
+        if self.loss is not None:
+            _core.check_output_fits_loss(self.loss, self.layers[-1].activation, self.layers[-1].units)
+
+    def _check_hidden_layers(self) -> None:
         for index, layer in enumerate(self.layers[:-1]):
             if layer.activation == "step":
                 raise ValueError(f"layer {index}: step has no useful derivative (zero almost everywhere), so "
                                  "backpropagation cannot pass through it; it can only be the output of a perceptron")
             if layer.activation == "softmax":
                 raise ValueError(f"layer {index}: softmax belongs only at the output layer, with cross_entropy")
-        if self.loss is not None:
-            _core.check_output_fits_loss(self.loss, self.layers[-1].activation, self.layers[-1].units)
 
     def build(self, input_dim: int) -> "Sequential":
         """Create the parameters for `input_dim` input features (initial weights from the seed)."""
@@ -182,17 +186,16 @@ class Sequential:
         return self._built_network()
 
     # ------------------------------------------------------------------ data
-    def _features(self, X, name: str = "X", build: bool = False) -> np.ndarray:
-        if build and self._network is None:
-            X = check_features(X, self.dtype, name)
-            self.build(X.shape[1])
+    def _features(self, X, name: str = "X") -> np.ndarray:
+        """X checked and converted for the engine; any number of features while unbuilt."""
+        n_features = None if self._network is None else self._network.input_dim
         if self.preprocessing is not None:
-            X = check_features(X, np.float64, name, self._built_network().input_dim)
+            X = check_features(X, np.float64, name, n_features)
             X = self.preprocessing.transform(X)
-        return check_features(X, self.dtype, name, self._built_network().input_dim)
+        return check_features(X, self.dtype, name, n_features)
 
-    def _targets(self, y, n_samples: int) -> np.ndarray:
-        return encode_targets(y, n_samples, self.output_dim, self.loss, self.dtype)
+    def _targets(self, y, n_samples: int, name: str = "y", x_name: str = "X") -> np.ndarray:
+        return encode_targets(y, n_samples, self.output_dim, self.loss, self.dtype, name, x_name)
 
     # ------------------------------------------------------------------ training
     def fit(self, X, y, epochs: int = 1, batch_size: int = 32, validation_split: float = 0.0,
@@ -212,13 +215,17 @@ class Sequential:
         batch_size = _check_positive_int(batch_size, "batch_size")
         if verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-        X = self._features(X, build=True)
-        network = self._network
+        validation_split = _check_validation_split(validation_split, validation_data)
+        # Everything about the data is checked before the model is built, so that a refused
+        # call (a transposed X, say) cannot fix the model's input size.
+        X = self._features(X)
         Y = self._targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        callback_list = self._callbacks(callbacks)
+        self.build(X.shape[1])
+        network = self._network
         X, Y, weights, validation = self._split_validation(X, Y, weights, validation_split, validation_data)
 
-        callback_list = self._callbacks(callbacks)
         history = callback_list[0]
         history.params = {"epochs": epochs, "batch_size": batch_size, "samples": X.shape[0]}
         self.history = history
@@ -263,20 +270,13 @@ class Sequential:
             callback.on_train_end({})
         return history
 
-    def _split_validation(self, X, Y, weights, validation_split, validation_data):
-        if validation_data is not None and validation_split:
-            raise ValueError("give validation_split or validation_data, not both")
+    def _split_validation(self, X, Y, weights, validation_split: float, validation_data):
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight)")
             X_val = self._features(validation_data[0], "X_val")
-            Y_val = self._targets(validation_data[1], X_val.shape[0])
+            Y_val = self._targets(validation_data[1], X_val.shape[0], "y_val", "X_val")
             w_val = check_sample_weight(validation_data[2], X_val.shape[0], self.dtype) \
                 if len(validation_data) == 3 else None
             return X, Y, weights, (X_val, Y_val, w_val)
-        validation_split = float(validation_split)
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
         if validation_split == 0.0:
             return X, Y, weights, None
         n = X.shape[0]
@@ -415,6 +415,21 @@ class Sequential:
         self.__dict__.update(restored.__dict__)
         for layer in self.layers:
             layer._model = self
+
+
+def _check_validation_split(validation_split, validation_data) -> float:
+    if validation_data is not None:
+        if validation_split:
+            raise ValueError("give validation_split or validation_data, not both")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight)")
+    try:
+        validation_split = float(validation_split)
+    except (TypeError, ValueError):
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}") from None
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    return validation_split
 
 
 def _stratified_holdout(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> np.ndarray:
