@@ -9,22 +9,31 @@ from __future__ import annotations
 import math
 
 
+def _real(value, name: str) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
 def _positive(value, name: str) -> float:
-    value = float(value)
+    value = _real(value, name)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return value
 
 
 def _in_unit_interval(value, name: str) -> float:
-    value = float(value)
+    value = _real(value, name)
     if not (0.0 <= value < 1.0):
         raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return value
 
 
 def _non_negative(value, name: str) -> float:
-    value = float(value)
+    value = _real(value, name)
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return value
