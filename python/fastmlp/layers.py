@@ -116,7 +116,7 @@ class Dense:
     def _checked(self, value, what: str, shape: tuple) -> np.ndarray:
         array = np.asarray(value)
         if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-            raise TypeError(f"{what} must be a real numeric array, got dtype {array.dtype}")
+            raise ValueError(f"{what} must be a real numeric array, got dtype {array.dtype}")
         if array.shape != shape:
             raise ValueError(f"{what} of layer {self._index} must have shape {shape}, got {array.shape}")
         # A float64 array assigned to a float32 model is rounded, as any float32 storage would.
