@@ -8,15 +8,21 @@ import numpy as np
 
 
 class Callback:
-    """Base class: override any hook. ``self.model`` is set before training starts.
+    """Base class: override any hook. ``self.model`` and ``self.params`` are set before
+    training starts; ``params`` holds "epochs", "batch_size", "samples" (training rows) and
+    "metrics" (the names each epoch's logs will carry, e.g. ["loss", "accuracy", "val_loss"]).
 
     A callback stops training by setting ``self.model.stop_training = True``.
     """
 
     model = None
+    params: dict = {}
 
     def set_model(self, model) -> None:
         self.model = model
+
+    def set_params(self, params: dict) -> None:
+        self.params = params
 
     def on_train_begin(self, logs=None) -> None:
         pass
@@ -78,6 +84,13 @@ class _MonitorMixin:
         self.min_delta = float(min_delta)
         self.best = math.inf if self.mode == "min" else -math.inf
 
+    def _check_monitor_is_logged(self) -> None:
+        """Refuse, before the first epoch, a monitored name that this training will not log."""
+        metrics = self.params.get("metrics")
+        if metrics is not None and self.monitor not in metrics:
+            raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, but training logs only "
+                             f"{', '.join(sorted(metrics))}; pass validation data for val_* quantities")
+
     def _current(self, logs) -> float:
         logs = logs or {}
         if self.monitor not in logs:
@@ -94,8 +107,11 @@ class _MonitorMixin:
 class EarlyStopping(Callback, _MonitorMixin):
     """Stop when the monitored quantity has not improved for `patience` epochs.
 
-    With restore_best_weights (the default) the model ends with the weights of its best
-    epoch, whether training stopped early or ran to the end.
+    An epoch improves when the quantity beats the best so far by more than `min_delta`
+    (lower for losses, higher for accuracies: mode "auto"). Training stops at the end of
+    the `patience`-th epoch in a row without improvement (Keras's meaning; patience=0
+    stops at the first). With restore_best_weights (the default) the model ends with the
+    weights of its best epoch, whether training stopped early or ran to the end.
     """
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
@@ -111,6 +127,7 @@ class EarlyStopping(Callback, _MonitorMixin):
         self._wait = 0
 
     def on_train_begin(self, logs=None):
+        self._check_monitor_is_logged()
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = None
         self.stopped_epoch = None
@@ -125,7 +142,7 @@ class EarlyStopping(Callback, _MonitorMixin):
                 self._best_parameters = self.model.get_parameters()
             return
         self._wait += 1
-        if self._wait > self.patience:
+        if self._wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
@@ -148,7 +165,19 @@ class ModelCheckpoint(Callback, _MonitorMixin):
         self.saved: list[str] = []
 
     def on_train_begin(self, logs=None):
+        if self.save_best_only:
+            self._check_monitor_is_logged()
+        metrics = self.params.get("metrics")
+        if metrics is not None:  # a field training will not log is refused before the first epoch
+            self._path(0, {name: 0.0 for name in metrics})
         self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _path(self, epoch: int, logs: dict) -> str:
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} cannot be formatted ({error!r}); "
+                             f"it may use {{epoch}} and the logged quantities {', '.join(sorted(logs))}") from None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -157,6 +186,9 @@ class ModelCheckpoint(Callback, _MonitorMixin):
             if not self._is_improvement(value):
                 return
             self.best = value
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        path = self._path(epoch, logs)
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
         self.model.save(path)
         self.saved.append(path)
