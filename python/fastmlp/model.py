@@ -226,8 +226,13 @@ class Sequential:
         network = self._network
         X, Y, weights, validation = self._split_validation(X, Y, weights, validation_split, validation_data)
 
+        metrics = ["loss", "accuracy"] if self.is_classifier else ["loss"]
+        if validation is not None:
+            metrics += [f"val_{name}" for name in metrics]
+        params = {"epochs": epochs, "batch_size": batch_size, "samples": X.shape[0], "metrics": metrics}
+        for callback in callback_list:
+            callback.set_params(params)
         history = callback_list[0]
-        history.params = {"epochs": epochs, "batch_size": batch_size, "samples": X.shape[0]}
         self.history = history
         self.stop_training = False
         probe = None
@@ -235,37 +240,39 @@ class Sequential:
             from .inspection import layer_diagnostics
             rows = min(X.shape[0], 512)
             probe = (X[:rows], Y[:rows])
-        progress = _Progress(epochs, verbose)
         for callback in callback_list:
             callback.on_train_begin({})
-        for epoch in range(epochs):
-            for callback in callback_list:
-                callback.on_epoch_begin(epoch, {})
-            started = time.perf_counter()
-            result = network.train_epoch(X, Y, weights, batch_size, bool(shuffle))
-            seconds = time.perf_counter() - started
-            if not result.finite:
-                progress.close()
-                raise DivergenceError(
-                    f"training diverged in epoch {epoch + 1}: the loss or the weights became NaN or infinite. "
-                    f"The weights were restored to the end of epoch {epoch} (the last finite ones). "
-                    f"Try a smaller learning rate (it is {network.learning_rate:g}) or standardise the inputs.")
-            logs = {"loss": result.loss}
-            if self.is_classifier:
-                logs["accuracy"] = result.correct / result.samples
-            if validation is not None:
-                val = network.evaluate(*validation)
-                logs["val_loss"] = val.loss
+        progress = _Progress(epochs, verbose)
+        try:
+            for epoch in range(epochs):
+                for callback in callback_list:
+                    callback.on_epoch_begin(epoch, {})
+                started = time.perf_counter()
+                result = network.train_epoch(X, Y, weights, batch_size, bool(shuffle))
+                seconds = time.perf_counter() - started
+                if not result.finite:
+                    kept = "the initial weights" if epoch == 0 else f"the weights at the end of epoch {epoch}"
+                    raise DivergenceError(
+                        f"training diverged in epoch {epoch + 1} of {epochs}: the loss or the weights became "
+                        f"NaN or infinite. The model keeps {kept}, the last finite ones. Try a smaller "
+                        f"learning rate (it is {network.learning_rate:g}) or standardise the inputs.")
+                logs = {"loss": result.loss}
                 if self.is_classifier:
-                    logs["val_accuracy"] = val.correct / val.samples
-            if probe is not None:
-                history.record_diagnostics(layer_diagnostics(self, *probe))
-            for callback in callback_list:
-                callback.on_epoch_end(epoch, logs)
-            progress.update(epoch, logs, X.shape[0] / max(seconds, 1e-12))
-            if self.stop_training:
-                break
-        progress.close()
+                    logs["accuracy"] = result.correct / result.samples
+                if validation is not None:
+                    val = network.evaluate(*validation)
+                    logs["val_loss"] = val.loss
+                    if self.is_classifier:
+                        logs["val_accuracy"] = val.correct / val.samples
+                if probe is not None:
+                    history.record_diagnostics(layer_diagnostics(self, *probe))
+                for callback in callback_list:
+                    callback.on_epoch_end(epoch, logs)
+                progress.update(epoch, logs, X.shape[0] / max(seconds, 1e-12))
+                if self.stop_training:
+                    break
+        finally:
+            progress.close()  # also when a callback raises or training diverges
         for callback in callback_list:
             callback.on_train_end({})
         return history
@@ -299,6 +306,8 @@ class Sequential:
     def _callbacks(self, callbacks) -> list:
         history = History()
         callback_list = [history]
+        if isinstance(callbacks, Callback):
+            callbacks = [callbacks]
         for callback in callbacks or []:
             if not isinstance(callback, Callback):
                 raise ValueError(f"callbacks must be fm.Callback instances, got {callback!r}")
