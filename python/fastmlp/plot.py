@@ -277,7 +277,7 @@ def plot_activations(names=None, z_range=(-5.0, 5.0), negative_slope: float = 0.
         values = _core.activate(name, z, negative_slope)[0]
         label = f"leaky_relu (α={negative_slope:g})" if name == "leaky_relu" else name
         left, right = axes[row]
-        left.plot(z[0], values, color="C0")
+        left.plot(z[0], values, color="C0", label=name)
         left.set_ylabel(label)
         if name == "step":
             derivative = np.zeros_like(values)
@@ -288,7 +288,7 @@ def plot_activations(names=None, z_range=(-5.0, 5.0), negative_slope: float = 0.
             peak = float(derivative.max())
             right.axhline(peak, color="0.6", linestyle=":", linewidth=0.8)
             right.annotate(f"max f' = {peak:.3g}", xy=(0.02, 0.85), xycoords="axes fraction", fontsize="small")
-        right.plot(z[0], derivative, color="C1")
+        right.plot(z[0], derivative, color="C1", label=f"{name}'")
         for ax in (left, right):
             ax.axhline(0.0, color="0.8", linewidth=0.6, zorder=0)
             ax.axvline(0.0, color="0.8", linewidth=0.6, zorder=0)
@@ -303,7 +303,7 @@ def plot_activations(names=None, z_range=(-5.0, 5.0), negative_slope: float = 0.
 
 # ---------------------------------------------------------------------------- gradient flow
 
-def plot_gradient_flow(history_or_diagnostics, path=None, figsize=(6.5, 4.0), dpi: int = 100,
+def plot_gradient_flow(history_or_diagnostics, X=None, y=None, path=None, figsize=(6.5, 4.0), dpi: int = 100,
                        title: str | None = None):
     """Per-layer gradient norms ‖dW‖ on a log scale: the picture of vanishing gradients.
 
@@ -314,7 +314,10 @@ def plot_gradient_flow(history_or_diagnostics, path=None, figsize=(6.5, 4.0), dp
           ({"grad_norm": [[one value per layer] per epoch], ...}): one line per layer over
           the epochs;
         - one epoch's norms: a list with one value per layer, the dict that
-          layer_diagnostics returns, or a Diagnosis from model.diagnose: a bar per layer.
+          layer_diagnostics returns, or a Diagnosis from model.diagnose: a bar per layer;
+        - a compiled Sequential, with X and y: a bar per layer of its gradient norms on
+          (X, y) at its current weights (e.g. at initialisation).
+    X, y : data, only with a model
     path : str or path-like or None
         Save the figure there as a PNG.
     figsize, dpi : figure size in inches and resolution
@@ -326,7 +329,19 @@ def plot_gradient_flow(history_or_diagnostics, path=None, figsize=(6.5, 4.0), dp
     -------
     matplotlib.figure.Figure
     """
-    norms = _gradient_norms(history_or_diagnostics)
+    from .model import Sequential
+
+    source = history_or_diagnostics
+    if isinstance(source, Sequential):
+        if X is None or y is None:
+            raise ValueError("plotting a model's gradient flow needs data: plot_gradient_flow(model, X, y)")
+        from .inspection import diagnose
+
+        source = diagnose(source, X, y)
+    elif X is not None or y is not None:
+        raise ValueError("X and y are only used with a model (plot_gradient_flow(model, X, y)); "
+                         "to save the figure, pass path=...")
+    norms = _gradient_norms(source)
     figure = _figure(figsize, dpi)
     ax = figure.subplots()
     ax.set_yscale("log")
