@@ -406,7 +406,7 @@ class Sequential:
                                "dtype": np.dtype(self.dtype).name, "seed": self.seed, "name": self.name,
                                "loss": self.loss,
                                "optimizer": None if self.optimizer is None else self.optimizer.get_config(),
-                               "preprocessing": self.preprocessing}}
+                               "preprocessing": self.preprocessing, "metadata": self.metadata}}
         from .serialization import model_to_bytes
         return {"fmlp": model_to_bytes(self)}
 
@@ -418,6 +418,7 @@ class Sequential:
             if config["loss"] is not None:
                 restored.compile(loss=config["loss"], optimizer=config["optimizer"])
             restored.preprocessing = config["preprocessing"]
+            restored.metadata = config["metadata"]
         else:
             from .serialization import model_from_bytes
             restored = model_from_bytes(state["fmlp"])
