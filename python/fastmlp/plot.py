@@ -21,11 +21,20 @@ __all__ = ["plot_history", "plot_decision_boundary", "plot_activations", "plot_g
 DEFAULT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 
 
-def _figure(figsize, dpi):
+def _require_matplotlib():
+    """Import matplotlib, or say which extra installs it."""
     try:
-        from matplotlib.figure import Figure
-    except ImportError as error:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError("fastmlp's plots need matplotlib: pip install 'fastmlp[plot]'") from error
+        import matplotlib
+        import matplotlib.figure  # noqa: F401
+    except ImportError as error:
+        raise ImportError("fastmlp's plots need matplotlib, an optional extra: pip install 'fastmlp[plot]'") \
+            from error
+    return matplotlib
+
+
+def _figure(figsize, dpi):
+    from matplotlib.figure import Figure
+
     return Figure(figsize=figsize, dpi=dpi, layout="constrained")
 
 
@@ -61,6 +70,7 @@ def plot_history(history, metrics=None, path=None, figsize=None, dpi: int = 100)
     -------
     matplotlib.figure.Figure
     """
+    _require_matplotlib()
     logs = _history_dict(history)
     if metrics is None:
         metrics = [name for name in logs if not name.startswith("val_")]
@@ -128,6 +138,7 @@ def plot_decision_boundary(model, X, y, resolution: int = 200, path=None, figsiz
     -------
     matplotlib.figure.Figure
     """
+    matplotlib = _require_matplotlib()
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
         shape = X.shape if X.ndim == 2 else f"a {X.ndim}-D array of shape {X.shape}"
@@ -161,7 +172,6 @@ def plot_decision_boundary(model, X, y, resolution: int = 200, path=None, figsiz
     grid_index = _class_index(predicted, classes, "the model's predictions").reshape(grid_x.shape)
 
     from matplotlib.colors import BoundaryNorm, ListedColormap
-    import matplotlib
 
     palette = matplotlib.colormaps["tab10"].colors
     colors = [palette[i % len(palette)] for i in range(len(classes))]
@@ -255,6 +265,7 @@ def plot_activations(names=None, z_range=(-5.0, 5.0), negative_slope: float = 0.
     -------
     matplotlib.figure.Figure
     """
+    _require_matplotlib()
     from . import _core
     from .layers import canonical_activation
 
@@ -329,6 +340,7 @@ def plot_gradient_flow(history_or_diagnostics, X=None, y=None, path=None, figsiz
     -------
     matplotlib.figure.Figure
     """
+    matplotlib = _require_matplotlib()
     from .model import Sequential
 
     source = history_or_diagnostics
@@ -349,8 +361,6 @@ def plot_gradient_flow(history_or_diagnostics, X=None, y=None, path=None, figsiz
     if not np.any(np.isfinite(positive)):
         raise ValueError("every gradient norm is 0 or nan: there is nothing to draw on a log scale")
     n_epochs, n_layers = positive.shape
-    import matplotlib
-
     colormap = matplotlib.colormaps["viridis"]
     colors = [colormap(i / max(n_layers - 1, 1)) for i in range(n_layers)]
     if n_epochs == 1:

@@ -207,3 +207,14 @@ def test_gradient_flow_refusals(trained):
         fm.plot.plot_gradient_flow([0.1, 0.2], X, y)
     with pytest.raises(ValueError, match="nothing to draw"):
         fm.plot.plot_gradient_flow([0.0, math.nan])
+
+
+def test_plots_without_matplotlib_name_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)    # makes the import fail
+    for draw in (lambda: fm.plot.plot_activations(), lambda: fm.plot.plot_history({"loss": [1.0]}),
+                 lambda: fm.plot.plot_gradient_flow([1.0]),
+                 lambda: fm.plot.plot_decision_boundary(None, np.zeros((2, 2)), [0, 1])):
+        with pytest.raises(ImportError, match=r"pip install 'fastmlp\[plot\]'"):
+            draw()

@@ -1,0 +1,218 @@
+"""One forward and backward pass written out in the lecture's notation (model.explain_step)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from ._common import engine_inputs
+
+EXPLAIN_MAX_ROWS = 64
+
+DERIVATIVE_FORMULAS = {
+    "identity": "identity'(z) = 1",
+    "sigmoid": "σ'(z) = σ(z)·(1 − σ(z)), at most 0.25",
+    "tanh": "tanh'(z) = 1 − tanh²(z), at most 1",
+    "relu": "relu'(z) = 1 if z > 0 else 0",
+    "leaky_relu": "leaky_relu'(z) = 1 if z > 0 else α",
+    "elu": "elu'(z) = 1 if z > 0 else eᶻ",
+    "softplus": "softplus'(z) = σ(z)",
+    "silu": "silu'(z) = σ(z)·(1 + z·(1 − σ(z)))",
+}
+
+LOSS_FORMULAS = {
+    "cross_entropy": "L = −(1/m) Σ_i Σ_j Y_ij·log P_ij                  (categorical cross-entropy)",
+    "binary_cross_entropy": "L = −(1/m) Σ_i Σ_j [Y_ij·log P_ij + (1 − Y_ij)·log(1 − P_ij)]   (binary cross-entropy)",
+    "mse": "L = (1/(m·k)) Σ_i Σ_j (A[L]_ij − Y_ij)²             (mean squared error, no ½)",
+    "hinge": "L = (1/m) Σ_i Σ_j max(0, 1 − t_ij·Z[L]_ij),  t = 2Y − 1 ∈ {−1, +1}   (hinge)",
+    "perceptron": "L = (1/m) Σ_i Σ_j (step(Z[L]_ij) − Y_ij)·Z[L]_ij      (perceptron criterion)",
+}
+
+
+def _shape(array_or_rows, cols=None) -> str:
+    if cols is not None:
+        return f"{array_or_rows}×{cols}"
+    shape = np.shape(array_or_rows)
+    return f"{shape[0]}×{shape[1]}" if len(shape) == 2 else f"1×{shape[0]}"
+
+
+class _Writer:
+    """Collects the report: a formula column, a shape column, and optional value previews."""
+
+    def __init__(self, preview_rows: int):
+        self.lines: list[str] = []
+        self.preview_rows = preview_rows
+
+    def text(self, line: str = "") -> None:
+        self.lines.append(line)
+
+    def step(self, formula: str, shapes: str, note: str = "") -> None:
+        line = f"  {formula:<{max(34, len(formula) + 2)}}{shapes}"
+        if note:
+            line = f"{line:<74}{note}"
+        self.lines.append(line.rstrip())
+
+    def values(self, array: np.ndarray) -> None:
+        if self.preview_rows <= 0:
+            return
+        matrix = np.atleast_2d(np.asarray(array, dtype=np.float64))
+        shown = matrix[:self.preview_rows]
+        with np.printoptions(precision=4, suppress=True, threshold=48, edgeitems=3, linewidth=96):
+            body = np.array2string(shown)
+        label = "" if shown.shape[0] == matrix.shape[0] else \
+            f"   (first {shown.shape[0]} of {matrix.shape[0]} rows)"
+        body_lines = body.splitlines()
+        body_lines[-1] += label
+        self.lines.extend("      " + line for line in body_lines)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _output_delta(loss: str, activation: str, slope: float, Z: np.ndarray, A: np.ndarray, Y: np.ndarray):
+    """dZ[L] (m × k) for the model's loss, and dA[L] for the one loss that is not fused (mse)."""
+    m, k = Z.shape
+    if loss in ("cross_entropy", "binary_cross_entropy"):
+        return (A - Y) / m, None
+    if loss == "hinge":
+        t = 2.0 * Y - 1.0
+        return np.where(t * Z < 1.0, -t, 0.0) / m, None
+    if loss == "perceptron":
+        return (A - Y) / m, None
+    dA = 2.0 * (A - Y) / (m * k)
+    return dA * _core.activation_derivative(activation, Z, slope), dA
+
+
+def explain_step(model, X, y, preview_rows: int = 2) -> str:
+    """One mini-batch's forward and backward pass, written out in the lecture's notation.
+
+    Shows, layer by layer, Z[l] = A[l-1]·W[l] + b[l] and A[l] = f(Z[l]) with their actual
+    shapes, the loss and its value, then backpropagation from dZ[L] down to dW[1] and db[1]
+    with the formula that applies to this model's output activation and loss, and the
+    first rows of every matrix. Nothing is updated.
+
+    Parameters
+    ----------
+    model : Sequential, built and compiled
+    X : array of shape (m, n_features), m <= 64
+        A small batch: the report is meant to be read, e.g. X[:8].
+    y : targets for those m rows, as fit() takes them
+    preview_rows : int
+        Rows of each matrix to print (0 prints shapes only).
+
+    Returns
+    -------
+    str
+        The report. Its loss equals model.evaluate(X, y)["loss"].
+    """
+    network = model._compiled_network()
+    rows = np.shape(X)[0] if np.ndim(X) >= 1 else 0
+    if rows > EXPLAIN_MAX_ROWS:
+        raise ValueError(f"explain_step writes out every matrix, so it takes a small batch: X has {rows} rows, "
+                         f"at most {EXPLAIN_MAX_ROWS} are allowed; pass a few rows, e.g. "
+                         "model.explain_step(X[:8], y[:8])")
+    if isinstance(preview_rows, bool) or not isinstance(preview_rows, (int, np.integer)) or preview_rows < 0:
+        raise ValueError(f"preview_rows must be an integer >= 0, got {preview_rows!r}")
+    X_ready, Y_ready, _ = engine_inputs(model, X, y)
+    caches = network.forward(X_ready)
+    loss_value, grads = network.gradients(X_ready, Y_ready, None)
+
+    m, d = X_ready.shape
+    L = len(model.layers)
+    A_prev = [X_ready.astype(np.float64)] + [A.astype(np.float64) for _, A in caches]   # A[0..L]
+    Zs = [None] + [Z.astype(np.float64) for Z, _ in caches]                             # Z[1..L]
+    Ws = [None] + [network.get_weights(l).astype(np.float64) for l in range(L)]
+    bs = [None] + [network.get_bias(l).astype(np.float64) for l in range(L)]
+    Y = Y_ready.astype(np.float64)
+    output = model.layers[-1]
+    loss = model.loss
+
+    out = _Writer(int(preview_rows))
+    out.text(f"One training step, written out (Sequential, {np.dtype(model.dtype).name}): "
+             f"m = {m} samples, d = {d} features, {L} layer{'s' if L > 1 else ''}, loss {loss}")
+    out.text(f"Numbering: as in the notes, layers count from 1 and A[0] = X; "
+             f"layer l here is model.layers[l-1] (so W[1] is model.layers[0].W).")
+    if model.preprocessing is not None:
+        out.text("X below is after the model's preprocessing (standardisation).")
+    out.text()
+    out.text("Forward propagation")
+    out.step("A[0] = X", _shape(X_ready))
+    out.values(A_prev[0])
+    for l in range(1, L + 1):
+        layer = model.layers[l - 1]
+        n_in, n_out = Ws[l].shape
+        out.step(f"W[{l}]", _shape(n_in, n_out), f"n_in × n_out, model.layers[{l - 1}].W")
+        out.values(Ws[l])
+        out.step(f"b[{l}]", _shape(1, n_out), f"model.layers[{l - 1}].b")
+        out.values(bs[l])
+        out.step(f"Z[{l}] = A[{l - 1}]·W[{l}] + b[{l}]",
+                 f"({_shape(m, n_in)})·({_shape(n_in, n_out)}) + ({_shape(1, n_out)}) -> {_shape(m, n_out)}",
+                 "b is added to every row")
+        out.values(Zs[l])
+        name = layer.activation
+        meaning = f"α = {layer.negative_slope:g}" if name == "leaky_relu" else ""
+        if l == L:
+            meaning = {"softmax": "= P, class probabilities (rows sum to 1)",
+                       "sigmoid": "= P, probability of class 1 per output",
+                       "step": "= predicted labels 0/1"}.get(layer.activation, "= the model's output")
+        out.step(f"A[{l}] = {name}(Z[{l}])", _shape(m, n_out), meaning)
+        out.values(A_prev[l])
+    out.text()
+    out.text("Loss (a mean over the m samples of the batch)")
+    out.text(f"  {LOSS_FORMULAS[loss]}")
+    out.step("Y (targets, encoded)", _shape(Y))
+    out.values(Y)
+    out.text(f"  L = {loss_value:.12g}")
+    out.text()
+
+    out.text("Backward propagation (no update is made)")
+    dZ, dA_out = _output_delta(loss, output.activation, output.negative_slope, Zs[L], A_prev[L], Y)
+    k = Zs[L].shape[1]
+    if loss in ("cross_entropy", "binary_cross_entropy"):
+        pair = "softmax + cross-entropy" if loss == "cross_entropy" else "sigmoid + binary cross-entropy"
+        out.step(f"dZ[{L}] = (P − Y)/m", _shape(m, k), f"{pair}, fused: f' is never formed")
+    elif loss == "hinge":
+        out.step(f"dZ[{L}] = −t/m where t·Z[{L}] < 1, else 0", _shape(m, k), "hinge with identity output")
+    elif loss == "perceptron":
+        out.step(f"dZ[{L}] = (step(Z[{L}]) − Y)/m", _shape(m, k), "perceptron criterion")
+    else:
+        out.step(f"dA[{L}] = 2·(A[{L}] − Y)/(m·k)", _shape(m, k), f"mean squared error, k = {k} outputs")
+        out.values(dA_out)
+        out.step(f"dZ[{L}] = dA[{L}] ⊙ f'(Z[{L}])", f"{_shape(m, k)} ⊙ {_shape(m, k)} -> {_shape(m, k)}",
+                 DERIVATIVE_FORMULAS[output.activation])
+    out.values(dZ)
+
+    largest_difference = 0.0
+    for l in range(L, 0, -1):
+        n_in, n_out = Ws[l].shape
+        dW_engine, db_engine = (np.asarray(g, dtype=np.float64) for g in grads[l - 1])
+        largest_difference = max(largest_difference,
+                                 float(np.abs(A_prev[l - 1].T @ dZ - dW_engine).max()),
+                                 float(np.abs(dZ.sum(axis=0) - db_engine).max()))
+        out.step(f"dW[{l}] = A[{l - 1}]ᵀ·dZ[{l}]",
+                 f"({_shape(n_in, m)})·({_shape(m, n_out)}) -> {_shape(n_in, n_out)}", "same shape as W")
+        out.values(dW_engine)
+        out.step(f"db[{l}] = column sums of dZ[{l}]", f"-> {_shape(1, n_out)}", "same shape as b")
+        out.values(db_engine)
+        if l == 1:
+            break
+        dA = dZ @ Ws[l].T
+        out.step(f"dA[{l - 1}] = dZ[{l}]·W[{l}]ᵀ",
+                 f"({_shape(m, n_out)})·({_shape(n_out, n_in)}) -> {_shape(m, n_in)}")
+        out.values(dA)
+        below = model.layers[l - 2]
+        dZ = dA * _core.activation_derivative(below.activation, Zs[l - 1], below.negative_slope)
+        formula = DERIVATIVE_FORMULAS[below.activation]
+        if below.activation == "leaky_relu":
+            formula += f", α = {below.negative_slope:g}"
+        out.step(f"dZ[{l - 1}] = dA[{l - 1}] ⊙ f'(Z[{l - 1}])",
+                 f"{_shape(m, n_in)} ⊙ {_shape(m, n_in)} -> {_shape(m, n_in)}", formula)
+        out.values(dZ)
+    out.text("  (dA[0] is not needed: X is data, not a parameter)")
+    out.text()
+    scale = max(1.0, max(float(np.abs(np.asarray(g, dtype=np.float64)).max()) for pair in grads for g in pair))
+    agreement = "reproduce" if largest_difference <= 1e-4 * scale else "do NOT reproduce"
+    out.text(f"These formulas, evaluated in NumPy from the cached Z and A, {agreement} the engine's dW and db "
+             f"(largest difference {largest_difference:.1e}).")
+    out.text("A training step would now update W[l] ← W[l] − lr·dW[l] and b[l] ← b[l] − lr·db[l] "
+             "(plain SGD; see the optimiser for momentum or Adam).")
+    return str(out)
