@@ -12,6 +12,7 @@ forward pass (float64, the notes' row form Z = X.W + b). It prints one sample's 
 and the largest absolute difference over all samples and activations: rounding only.
 """
 import argparse
+from pathlib import Path
 import math
 
 import numpy as np
@@ -55,8 +56,19 @@ def main(plot_dir=None):
     result = {"max_abs_difference": max(largest.values()), "per_activation": largest}
     print(f"max_abs_difference = {result['max_abs_difference']:.2e}")
     if plot_dir is not None:
-        print("(this example has no figure)")
+        save_figures(plot_dir)
     return result
+
+
+def save_figures(plot_dir):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        fm.plot.plot_activations(["sigmoid", "tanh", "relu", "identity", "step"],
+                                 path=f"{plot_dir}/01_activations.png")
+    except ImportError as error:  # matplotlib is optional
+        print(f"no figure: {error}")
+        return
+    print(f"figure saved to {plot_dir}/01_activations.png")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ stops training after the first mistake-free epoch. It prints the mistakes per ep
 the learnt line.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -49,17 +50,18 @@ def main(plot_dir=None):
     final_accuracy = model.evaluate(X, y)["accuracy"]
     print(f"accuracy of the final weights on all samples: {final_accuracy:.3f}")
     if plot_dir is not None:
-        save_figures(plot_dir, model, X, y, history)
+        save_figures(plot_dir, model, X, y)
     return {"mistakes_per_epoch": mistakes, "final_accuracy": final_accuracy, "weights": w.tolist(), "bias": b}
 
 
-def save_figures(plot_dir, model, X, y, history):
+def save_figures(plot_dir, model, X, y):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
-        fig = fm.plot.plot_decision_boundary(model, X, y)
-    except ImportError as error:
+        fm.plot.plot_decision_boundary(model, X, y, path=f"{plot_dir}/02_perceptron.png",
+                                       title="perceptron: the line after its first epoch without mistakes")
+    except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
-    fig.savefig(f"{plot_dir}/02_perceptron.png")
     print(f"figure saved to {plot_dir}/02_perceptron.png")
 
 

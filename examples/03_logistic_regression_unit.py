@@ -13,6 +13,7 @@ probability crosses 0.5 exactly where z = w.x + b crosses 0, so the decision bou
 is a straight line. It prints the loss curve, the accuracy and a few probabilities.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -48,18 +49,19 @@ def main(plot_dir=None):
     w, b = model.layers[0].W[:, 0], model.layers[0].b[0]
     print(f"decision boundary: {w[0]:.3f}*x1 + {w[1]:.3f}*x2 {b:+.3f} = 0")
     if plot_dir is not None:
-        save_figures(plot_dir, model, X, y, history)
+        save_figures(plot_dir, model, X, y)
     return {"train_accuracy": train_accuracy, "loss_per_epoch": losses,
             "boundary_is_z_zero": boundary_is_z_zero}
 
 
-def save_figures(plot_dir, model, X, y, history):
+def save_figures(plot_dir, model, X, y):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
-        fig = fm.plot.plot_decision_boundary(model, X, y)
-    except ImportError as error:
+        fm.plot.plot_decision_boundary(model, X, y, path=f"{plot_dir}/03_logistic_regression_unit.png",
+                                       title="logistic-regression unit: p = 0.5 on the line")
+    except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
-    fig.savefig(f"{plot_dir}/03_logistic_regression_unit.png")
     print(f"figure saved to {plot_dir}/03_logistic_regression_unit.png")
 
 

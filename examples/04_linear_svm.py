@@ -13,6 +13,7 @@ from its line to the nearest sample (the geometric margin), and how many samples
 have a non-zero hinge loss at the end.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -57,12 +58,13 @@ def main(plot_dir=None):
 
 
 def save_figures(plot_dir, model, X, y):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
-        fig = fm.plot.plot_decision_boundary(model, X, y)
-    except ImportError as error:
+        fm.plot.plot_decision_boundary(model, X, y, path=f"{plot_dir}/04_linear_svm.png",
+                                       title="linear SVM (hinge loss)")
+    except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
-    fig.savefig(f"{plot_dir}/04_linear_svm.png")
     print(f"figure saved to {plot_dir}/04_linear_svm.png")
 
 

@@ -13,6 +13,7 @@ softmax the network follows the arms. Softmax rows sum to 1 to rounding error, w
 sigmoid outputs trained on the same task do not. It prints accuracies and row sums.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -54,11 +55,12 @@ def main(plot_dir=None):
 
 
 def save_figures(plot_dir, models, X, y):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
         for tag, name in (("linear", "softmax regression"), ("hidden", "hidden layer + softmax")):
-            fig = fm.plot.plot_decision_boundary(models[name], X, y)
-            fig.savefig(f"{plot_dir}/05_softmax_spirals_{tag}.png")
-    except ImportError as error:
+            fm.plot.plot_decision_boundary(models[name], X, y, path=f"{plot_dir}/05_softmax_spirals_{tag}.png",
+                                           title=name)
+    except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
     print(f"figures saved to {plot_dir}/05_softmax_spirals_*.png")

@@ -13,6 +13,7 @@ network whose hidden layer is linear (identity), while one hidden layer of 4 tan
 neurons reaches 1.0. It prints each model's accuracy and the MLP's probabilities.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -47,18 +48,19 @@ def main(plot_dir=None):
     for x, label, p in zip(X, y, probabilities):
         print(f"  x = {x.astype(int)}  XOR = {label}  MLP p(1) = {p:.3f}")
     if plot_dir is not None:
-        save_figures(plot_dir, models, mlp)
+        save_figures(plot_dir, models)
     return {"train_accuracy": accuracy, "mlp_probabilities": probabilities.tolist()}
 
 
-def save_figures(plot_dir, models, mlp):
+def save_figures(plot_dir, models):
     clouds_X, clouds_y = fm.datasets.make_xor(200, noise=0.1, random_state=0)
     shifted = (clouds_X + 1.0) / 2.0        # the quadrants of make_xor mapped onto the unit square
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
-        for tag, model in (("logistic", models["logistic unit"]), ("mlp", mlp)):
-            fig = fm.plot.plot_decision_boundary(model, shifted, clouds_y)
-            fig.savefig(f"{plot_dir}/06_xor_{tag}.png")
-    except ImportError as error:
+        for tag, name in (("logistic", "logistic unit"), ("mlp", "hidden layer, tanh")):
+            fm.plot.plot_decision_boundary(models[name], shifted, clouds_y, path=f"{plot_dir}/06_xor_{tag}.png",
+                                           title=f"{name}, trained on the 4 corners")
+    except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
     print(f"figures saved to {plot_dir}/06_xor_*.png")

@@ -14,6 +14,7 @@ seed, optimiser and number of epochs. It prints each one's final training loss,
 accuracy and the first epoch whose loss fell below 0.1: sigmoid lags far behind.
 """
 import argparse
+from pathlib import Path
 
 import fastmlp as fm
 
@@ -43,14 +44,15 @@ def main(plot_dir=None):
 
 
 def save_figures(plot_dir, histories):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
+    losses = {activation: history.history["loss"] for activation, history in histories.items()}
     try:
-        for activation, history in histories.items():
-            fig = fm.plot.plot_history(history)
-            fig.savefig(f"{plot_dir}/08_history_{activation}.png")
-    except ImportError as error:
+        fm.plot.plot_history(losses, path=f"{plot_dir}/08_loss_per_activation.png")   # one panel each
+        fm.plot.plot_activations(ACTIVATIONS, path=f"{plot_dir}/08_activations.png")  # f and f'
+    except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
-    print(f"figures saved to {plot_dir}/08_history_*.png")
+    print(f"figures saved to {plot_dir}/08_loss_per_activation.png and 08_activations.png")
 
 
 if __name__ == "__main__":

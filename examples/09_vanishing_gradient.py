@@ -16,6 +16,7 @@ listed too; tanh, with slope 1 at z = 0 and Glorot's initial weights, does not v
 at initialisation here: it suffers once its units saturate.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -32,35 +33,40 @@ def deep_network(activation, depth=10, width=32):
 
 def main(plot_dir=None):
     X, y = fm.datasets.make_moons(256, noise=0.15, random_state=0)
-    norms, ratio, loss_after_training = {}, {}, {}
+    norms, ratio, loss_after_training, histories = {}, {}, {}, {}
     for activation in ACTIVATIONS:
         model = deep_network(activation)
         norms[activation] = [float(np.linalg.norm(g.dW)) for g in model.gradients(X, y)]
         ratio[activation] = norms[activation][0] / norms[activation][-1]
-        history = model.fit(X, y, epochs=30, batch_size=32, verbose=0)
-        loss_after_training[activation] = history.history["loss"][-1]
-    print("||dW|| per layer at initialisation (layer 1 = first hidden, 11 = output):")
+        if activation == "sigmoid":
+            vanishing = [f.message for f in model.diagnose(X, y).findings if f.kind == "vanishing"]
+        # diagnostics=True records every layer's ||dW|| after each epoch (for the figure)
+        histories[activation] = model.fit(X, y, epochs=30, batch_size=32, verbose=0, diagnostics=True)
+        loss_after_training[activation] = histories[activation].history["loss"][-1]
+    print("||dW|| per layer at initialisation, model.layers[0] (first hidden) to [10] (output):")
     for activation in ACTIVATIONS:
         print(f"{activation:>10}: " + " ".join(f"{value:.0e}" for value in norms[activation]))
     print(f"{'activation':>10}  first/last ||dW||  loss after 30 epochs")
     for activation in ACTIVATIONS:
         print(f"{activation:>10}  {ratio[activation]:16.1e}  {loss_after_training[activation]:.3f}")
     print(f"sigmoid's ratio is {ratio['relu'] / ratio['sigmoid']:.0e} times smaller than ReLU's")
+    print("model.diagnose on the sigmoid network:", *vanishing)
     if plot_dir is not None:
-        save_figures(plot_dir, X, y)
+        save_figures(plot_dir, histories)
     return {"grad_norm_per_layer": norms, "first_to_last_ratio": ratio,
-            "loss_after_30_epochs": loss_after_training}
+            "loss_after_30_epochs": loss_after_training, "diagnose_found_vanishing": bool(vanishing)}
 
 
-def save_figures(plot_dir, X, y):
+def save_figures(plot_dir, histories):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
         for activation in ("sigmoid", "relu"):
-            fig = fm.plot.plot_gradient_flow(deep_network(activation), X, y)
-            fig.savefig(f"{plot_dir}/09_gradient_flow_{activation}.png")
-    except ImportError as error:
+            fm.plot.plot_gradient_flow(histories[activation], path=f"{plot_dir}/09_gradient_flow_{activation}.png",
+                                       title=f"||dW|| per layer while training, {activation}")
+    except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
-    print(f"figures saved to {plot_dir}/09_gradient_flow_*.png")
+    print(f"figures saved to {plot_dir}/09_gradient_flow_sigmoid.png and _relu.png")
 
 
 if __name__ == "__main__":

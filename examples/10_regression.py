@@ -13,6 +13,7 @@ It prints R^2 on the training and the test set for each, and, as a check, the
 test R^2 of the least-squares line computed in closed form.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -34,39 +35,33 @@ def main(plot_dir=None):
         "2 hidden layers, ReLU": [fm.Dense(32, activation="relu"), fm.Dense(32, activation="relu"),
                                   fm.Dense(1, activation="identity")],
     }
-    train_r2, test_r2, models = {}, {}, {}
+    train_r2, test_r2, histories = {}, {}, {}
     print(f"{'model':>26}  train R^2  test R^2")
     for name, layers in networks.items():
         model = fm.Sequential(layers, dtype="float64", seed=0)
         model.compile(loss="mse", optimizer=fm.Adam(lr=0.01))
-        model.fit(X_train, y_train, epochs=100, batch_size=32, verbose=0)
+        histories[name] = model.fit(X_train, y_train, epochs=100, batch_size=32, verbose=0)
         train_r2[name] = r2_score(y_train, model.predict(X_train)[:, 0])
         test_r2[name] = r2_score(y_test, model.predict(X_test)[:, 0])
         print(f"{name:>26}  {train_r2[name]:9.3f}  {test_r2[name]:8.3f}")
-        models[name] = model
     design = np.column_stack([X_train, np.ones(len(X_train))])       # least squares with an intercept
     coefficients = np.linalg.lstsq(design, y_train, rcond=None)[0]
     least_squares_r2 = r2_score(y_test, X_test @ coefficients[:-1] + coefficients[-1])
     print(f"{'least squares, closed form':>26}  {'':9}  {least_squares_r2:8.3f}")
     if plot_dir is not None:
-        save_figures(plot_dir, models["2 hidden layers, ReLU"], y_test, X_test)
+        save_figures(plot_dir, histories)
     return {"train_r2": train_r2, "test_r2": test_r2, "least_squares_test_r2": least_squares_r2}
 
 
-def save_figures(plot_dir, model, y_test, X_test):
+def save_figures(plot_dir, histories):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
+    losses = {f"{name}: mse": history.history["loss"] for name, history in histories.items()}
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("no figure: matplotlib is not installed (pip install 'fastmlp[plot]')")
+        fm.plot.plot_history(losses, path=f"{plot_dir}/10_regression_loss.png")
+    except ImportError as error:  # matplotlib is optional
+        print(f"no figure: {error}")
         return
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    ax.scatter(y_test, model.predict(X_test)[:, 0], s=8)
-    ax.axline((0, 0), slope=1, color="gray", linewidth=1)
-    ax.set(xlabel="target", ylabel="prediction", title="ReLU network, test set")
-    fig.savefig(f"{plot_dir}/10_regression.png")
-    print(f"figure saved to {plot_dir}/10_regression.png")
+    print(f"figure saved to {plot_dir}/10_regression_loss.png")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ added layer; the validation loss improves with the first hidden layer, then rise
 the gap grows; the deeper the network, the earlier its validation loss turns upwards.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -47,14 +48,17 @@ def main(plot_dir=None):
 
 
 def save_figures(plot_dir, histories):
+    Path(plot_dir).mkdir(parents=True, exist_ok=True)
+    curves = {}                      # "name" and "val_name" share a panel: one panel per depth
+    for depth, history in histories.items():
+        curves[f"{depth} hidden: loss"] = history.history["loss"]
+        curves[f"val_{depth} hidden: loss"] = history.history["val_loss"]
     try:
-        for depth, history in histories.items():
-            fig = fm.plot.plot_history(history)
-            fig.savefig(f"{plot_dir}/11_overfitting_{depth}_hidden.png")
-    except ImportError as error:
+        fm.plot.plot_history(curves, path=f"{plot_dir}/11_overfitting.png")
+    except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
-    print(f"figures saved to {plot_dir}/11_overfitting_*_hidden.png")
+    print(f"figure saved to {plot_dir}/11_overfitting.png")
 
 
 if __name__ == "__main__":
