@@ -131,13 +131,16 @@ def encode_targets(y, n_samples: int, n_outputs: int, loss: str, dtype, name: st
         if not np.all(targets == np.round(targets)):
             raise ValueError(f"class labels in {name} must be integers (0..k-1); got non-integer values")
         n_classes = 2 if n_outputs == 1 else n_outputs
+        if loss == "hinge" and n_outputs == 1 and np.any(targets == -1) and np.all(np.abs(targets) == 1):
+            targets = (targets + 1) / 2  # the SVM's t in {-1, +1} as the engine's {0, 1}
         # Range check on the floats: a huge label must not wrap around in the integer cast.
         bad = np.unique(targets[(targets < 0) | (targets >= n_classes)])
         if bad.size:
             shown = [int(v) if abs(v) < 2 ** 53 else v for v in bad.tolist()]
+            hint = "; hinge takes 0/1 or -1/+1" if loss == "hinge" and n_outputs == 1 else ""
             raise ValueError(
                 f"{name} has labels {_describe(shown)} outside the output layer's classes 0..{n_classes - 1} "
-                f"({n_outputs} output unit{'s' if n_outputs > 1 else ''})")
+                f"({n_outputs} output unit{'s' if n_outputs > 1 else ''}){hint}")
         labels = targets.astype(np.int64)
         if n_outputs == 1:
             return np.ascontiguousarray(labels.reshape(-1, 1), dtype=dtype)
