@@ -664,3 +664,17 @@ def test_a_layer_cannot_join_two_models():
 def test_errors_are_the_documented_classes():
     assert issubclass(fm.FormatError, ValueError)
     assert issubclass(fm.DivergenceError, FloatingPointError)
+
+
+def test_hinge_with_one_output_takes_minus_one_plus_one_or_zero_one_labels():
+    X, y = blobs(n_samples=40, n_classes=2)
+    models = []
+    for labels in (y, 2 * y - 1):
+        model = fm.Sequential([fm.Dense(1)], dtype="float64", seed=0)
+        model.compile(loss="hinge", optimizer=fm.SGD(lr=0.1))
+        model.fit(X, labels, epochs=2, verbose=0)
+        models.append(model)
+    np.testing.assert_array_equal(models[0].get_parameters(), models[1].get_parameters())
+    assert models[0].evaluate(X, 2 * y - 1) == models[0].evaluate(X, y)
+    with pytest.raises(ValueError, match="labels -1 outside .*hinge takes 0/1 or -1/\\+1"):
+        models[0].evaluate(X[:3], [-1, 0, 1])
