@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import string
 
 import numpy as np
 
@@ -70,7 +72,24 @@ def _improvement_mode(monitor: str, mode: str) -> str:
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
-    return "max" if any(word in monitor for word in ("acc", "score", "r2")) else "min"
+    higher_is_better = ("acc", "score", "r2", "f1", "auc", "precision", "recall")
+    return "max" if any(word in monitor.lower() for word in higher_is_better) else "min"
+
+
+# What fit() itself can log. One of these that this run will not log (val_loss without
+# validation data, accuracy for a regressor) is refused before the first epoch; other names
+# may come from user callbacks that add to the logs, so they are looked for at each epoch end.
+FIT_QUANTITIES = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def _not_logged_by_this_fit(name: str, params: dict) -> bool:
+    metrics = params.get("metrics")
+    return metrics is not None and name in FIT_QUANTITIES and name not in metrics
+
+
+class _AnyQuantity(dict):
+    def __missing__(self, key):
+        return 0.0
 
 
 class _MonitorMixin:
@@ -85,11 +104,11 @@ class _MonitorMixin:
         self.best = math.inf if self.mode == "min" else -math.inf
 
     def _check_monitor_is_logged(self) -> None:
-        """Refuse, before the first epoch, a monitored name that this training will not log."""
-        metrics = self.params.get("metrics")
-        if metrics is not None and self.monitor not in metrics:
+        """Refuse, before the first epoch, a quantity of fit's own that this training will not log."""
+        if _not_logged_by_this_fit(self.monitor, self.params):
             raise ValueError(f"{type(self).__name__} monitors {self.monitor!r}, but training logs only "
-                             f"{', '.join(sorted(metrics))}; pass validation data for val_* quantities")
+                             f"{', '.join(sorted(self.params['metrics']))}; pass validation data for val_* "
+                             "quantities")
 
     def _current(self, logs) -> float:
         logs = logs or {}
@@ -167,15 +186,21 @@ class ModelCheckpoint(Callback, _MonitorMixin):
     def on_train_begin(self, logs=None):
         if self.save_best_only:
             self._check_monitor_is_logged()
-        metrics = self.params.get("metrics")
-        if metrics is not None:  # a field training will not log is refused before the first epoch
-            self._path(0, {name: 0.0 for name in metrics})
+        # Refuse before the first epoch what can be known now: a malformed pattern, and fields
+        # naming quantities of fit's own that this run will not log.
+        self._path(0, _AnyQuantity())
+        for _, field, _, _ in string.Formatter().parse(self.filepath):
+            name = re.split(r"[.\[]", field, maxsplit=1)[0] if field else ""
+            if _not_logged_by_this_fit(name, self.params):
+                raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} uses {{{name}}}, but training "
+                                 f"logs only {', '.join(sorted(self.params['metrics']))}")
         self.best = math.inf if self.mode == "min" else -math.inf
 
     def _path(self, epoch: int, logs: dict) -> str:
         try:
-            return self.filepath.format(epoch=epoch + 1, **logs)
-        except (KeyError, IndexError, ValueError) as error:
+            return self.filepath.format_map({**logs, "epoch": epoch + 1} if not isinstance(logs, _AnyQuantity)
+                                            else _AnyQuantity(epoch=epoch + 1))
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as error:
             raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} cannot be formatted ({error!r}); "
                              f"it may use {{epoch}} and the logged quantities {', '.join(sorted(logs))}") from None
 
