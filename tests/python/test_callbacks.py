@@ -262,8 +262,7 @@ def test_design_default_monitors_val_loss():
 @pytest.mark.parametrize("monitor, kwargs, message", [
     ("val_loss", {}, r"EarlyStopping monitors 'val_loss', but training logs only accuracy, loss; "
                      r"pass validation data"),
-    ("val_acc", {"validation_split": 0.2}, r"monitors 'val_acc', but training logs only accuracy, loss, "
-                                           r"val_accuracy, val_loss"),
+    ("val_accuracy", {}, r"monitors 'val_accuracy', but training logs only accuracy, loss"),
     ("accuracy", {}, None),
 ])
 def test_early_stopping_refuses_an_unlogged_quantity_before_training(monitor, kwargs, message):
@@ -277,6 +276,31 @@ def test_early_stopping_refuses_an_unlogged_quantity_before_training(monitor, kw
     with pytest.raises(ValueError, match=message):
         model.fit(X, y, epochs=3, callbacks=[stopper], verbose=0, **kwargs)
     np.testing.assert_array_equal(model.get_parameters(), before)     # not one epoch was trained
+
+
+def test_early_stopping_on_a_name_nobody_logs_fails_at_the_first_epoch_end():
+    X, y = blobs()
+    with pytest.raises(ValueError, match=r"monitors 'val_acc', but training logs only accuracy, loss, "
+                                         r"val_accuracy, val_loss"):
+        classifier().fit(X, y, epochs=3, validation_split=0.2, callbacks=[fm.EarlyStopping(monitor="val_acc")],
+                         verbose=0)
+
+
+class LogF1(fm.Callback):
+    """A user callback that adds its own quantity to each epoch's logs."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["f1"] = self.values[epoch]
+
+
+def test_early_stopping_monitors_a_quantity_another_callback_logs():
+    X, y = blobs()
+    stopper = fm.EarlyStopping(monitor="f1", patience=1)            # mode "auto": higher is better
+    history = classifier().fit(X, y, epochs=5, callbacks=[LogF1([0.2, 0.6, 0.5, 0.9, 1.0]), stopper], verbose=0)
+    assert history.epoch == [0, 1, 2] and stopper.best_epoch == 1
 
 
 def test_early_stopping_on_a_regressor_cannot_monitor_accuracy():
@@ -361,8 +385,8 @@ def test_checkpoint_creates_a_missing_folder(tmp_path):
 
 
 @pytest.mark.parametrize("name, message", [
-    ("m-{val_loss:.2f}.fmlp", r"cannot be formatted \(KeyError\('val_loss'\)\); it may use \{epoch\} and the "
-                              r"logged quantities accuracy, loss"),
+    ("m-{val_loss:.2f}.fmlp", r"uses \{val_loss\}, but training logs only accuracy, loss"),
+    ("m-{epoch", "cannot be formatted"),
     ("m-{0}.fmlp", "cannot be formatted"),
     ("m-{epoch:s}.fmlp", "cannot be formatted"),
 ])
@@ -374,6 +398,22 @@ def test_checkpoint_refuses_a_name_it_cannot_format_before_training(tmp_path, na
         model.fit(X, y, epochs=2, callbacks=[fm.ModelCheckpoint(tmp_path / name)], verbose=0)
     np.testing.assert_array_equal(model.get_parameters(), before)
     assert os.listdir(tmp_path) == []
+
+
+def test_checkpoint_names_a_field_nobody_logs_at_the_first_epoch_end(tmp_path):
+    X, y = blobs()
+    with pytest.raises(ValueError, match=r"cannot be formatted \(KeyError\('f2'\)\); it may use \{epoch\} and "
+                                         r"the logged quantities accuracy, f1, loss"):
+        classifier().fit(X, y, epochs=2, callbacks=[LogF1([0.5, 0.6]), fm.ModelCheckpoint(tmp_path / "{f2}.fmlp")],
+                         verbose=0)
+    assert os.listdir(tmp_path) == []
+
+
+def test_checkpoint_names_a_file_with_a_quantity_another_callback_logs(tmp_path):
+    X, y = blobs()
+    checkpoint = fm.ModelCheckpoint(tmp_path / "m-{f1:.1f}.fmlp", monitor="f1", save_best_only=True)
+    classifier().fit(X, y, epochs=3, callbacks=[LogF1([0.5, 0.4, 0.7]), checkpoint], verbose=0)
+    assert sorted(os.listdir(tmp_path)) == ["m-0.5.fmlp", "m-0.7.fmlp"]
 
 
 def test_checkpoint_best_only_refuses_an_unlogged_quantity(tmp_path):
