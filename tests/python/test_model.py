@@ -678,3 +678,21 @@ def test_hinge_with_one_output_takes_minus_one_plus_one_or_zero_one_labels():
     assert models[0].evaluate(X, 2 * y - 1) == models[0].evaluate(X, y)
     with pytest.raises(ValueError, match="labels -1 outside .*hinge takes 0/1 or -1/\\+1"):
         models[0].evaluate(X[:3], [-1, 0, 1])
+
+
+def test_forward_and_gradients_match_the_reference_and_change_nothing():
+    X, y = blobs(n_samples=15)
+    model = classifier(dtype="float64", input_dim=4)
+    before = model.get_parameters()
+    layers = reference_layers(model)
+    caches = model.forward(X)
+    grads = model.gradients(X, y)
+    np.testing.assert_array_equal(model.get_parameters(), before)
+    for cache, (Z, A) in zip(caches, ref.forward(layers, X)):
+        np.testing.assert_allclose(cache.Z, Z, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(cache.A, A, rtol=0, atol=1e-13)
+    expected, _ = ref.backward(layers, X, ref.one_hot(y, 3), "cross_entropy")
+    for grad, (dW, db) in zip(grads, expected):
+        assert grad.dW.shape == dW.shape and grad.db.shape == db.shape
+        np.testing.assert_allclose(grad.dW, dW, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(grad.db, db, rtol=0, atol=1e-13)
