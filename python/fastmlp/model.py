@@ -77,6 +77,8 @@ class Sequential:
         self.stop_training = False
         self.history: History | None = None
         self._network = None
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            raise ValueError(f"Sequential takes a list of fm.Dense layers, got {layers!r}")
         for layer in layers or []:
             self.add(layer)
         self._check_hidden_layers()  # a step or softmax that cannot be the output is refused at once
