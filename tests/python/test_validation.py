@@ -392,9 +392,14 @@ def test_a_model_without_layers_is_refused_at_compile():
         fm.Sequential([]).compile(loss="mse")
 
 
-def test_sequential_takes_only_dense_layers():
+def test_sequential_takes_only_a_list_of_dense_layers():
     with pytest.raises(ValueError, match="Sequential takes fm.Dense layers"):
         fm.Sequential([fm.Dense(2), "relu"])
+    with pytest.raises(ValueError, match="Sequential takes a list of fm.Dense layers"):
+        fm.Sequential(fm.Dense(2))
+    with pytest.raises(ValueError, match="Sequential takes a list of fm.Dense layers"):
+        fm.Sequential("relu")
+    assert len(fm.Sequential((fm.Dense(2), fm.Dense(1))).layers) == 2
 
 
 # ---------------------------------------------------------------- compile
