@@ -12,8 +12,8 @@ forward pass (float64, the notes' row form Z = X.W + b). It prints one sample's 
 and the largest absolute difference over all samples and activations: rounding only.
 """
 import argparse
-from pathlib import Path
 import math
+from pathlib import Path
 
 import numpy as np
 

@@ -31,7 +31,7 @@ def separable_data(n_samples=200, margin=0.1, seed=0):
 
 def main(plot_dir=None):
     X, y = separable_data()
-    t = 2 * y - 1                                  # hinge reads the labels {0, 1} as t in {-1, +1}
+    t = 2 * y - 1                                  # the SVM's labels, t in {-1, +1}
     setups = {
         # weight_decay lambda adds lambda*W to dW: the L2 term of the SVM objective.
         "hinge (linear SVM)": ("identity", "hinge", fm.SGD(lr=0.1, weight_decay=1e-3)),
@@ -41,10 +41,11 @@ def main(plot_dir=None):
     for name, (activation, loss, optimizer) in setups.items():
         model = fm.Sequential([fm.Dense(1, activation=activation)], dtype="float64", seed=0)
         model.compile(loss=loss, optimizer=optimizer)
-        model.fit(X, y, epochs=100, batch_size=16, verbose=0)
+        labels = t if loss == "hinge" else y       # (hinge would read 0/1 labels as t just the same)
+        model.fit(X, labels, epochs=100, batch_size=16, verbose=0)
         z = model.forward(X)[0].Z[:, 0]
         w = model.layers[0].W[:, 0]
-        accuracy[name] = model.evaluate(X, y)["accuracy"]
+        accuracy[name] = model.evaluate(X, labels)["accuracy"]
         margin[name] = float(np.min(t * z) / np.linalg.norm(w))
         models[name] = model
         print(f"{name:>25}: accuracy {accuracy[name]:.3f}, nearest sample at distance {margin[name]:.4f}")
