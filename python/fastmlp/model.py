@@ -77,7 +77,7 @@ class Sequential:
         self.stop_training = False
         self.history: History | None = None
         self._network = None
-        if layers is not None and not isinstance(layers, (list, tuple)):
+        if isinstance(layers, (Dense, str, bytes)):
             raise ValueError(f"Sequential takes a list of fm.Dense layers, got {layers!r}")
         for layer in layers or []:
             self.add(layer)

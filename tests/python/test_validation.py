@@ -500,3 +500,8 @@ def test_set_parameters_checks_size_and_values():
         model.set_parameters(np.zeros(n - 1))
     with pytest.raises(ValueError, match="parameters contain NaN or infinity"):
         model.set_parameters(np.full(n, np.nan))
+
+
+def test_sequential_accepts_any_iterable_of_layers():
+    model = fm.Sequential(fm.Dense(n) for n in (4, 2))
+    assert [layer.units for layer in model.layers] == [4, 2]
