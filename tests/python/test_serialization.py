@@ -419,6 +419,26 @@ def test_rewriting_an_unchanged_file_still_loads(saved, tmp_path):
 
 # ---------------------------------------------------------------- atomic save
 
+def test_save_writes_a_complete_temporary_file_in_the_same_folder_then_renames(saved, monkeypatch, tmp_path):
+    model, path, X = saved
+    real_replace = os.replace
+    renames = []
+
+    def spy(source, target):
+        # at the moment of the rename the temporary file is complete and loads on its own
+        renames.append((os.fspath(source), os.fspath(target), fm.load(source).predict(X)))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", spy)
+    other, _, _ = trained_model(seed=4)
+    other.save(path)
+    [(source, target, predicted)] = renames
+    assert os.path.dirname(os.path.abspath(source)) == str(tmp_path)
+    assert os.path.abspath(target) == str(path) and source != target
+    np.testing.assert_array_equal(predicted, other.predict(X))
+    assert os.listdir(tmp_path) == ["model.fmlp"]
+
+
 def test_a_failing_rename_leaves_the_previous_file_untouched(saved, monkeypatch, tmp_path):
     model, path, _ = saved
     before = path.read_bytes()
