@@ -624,12 +624,17 @@ def inference_callable(name, workload, parameters, X, y, data):
 def gemm_worker(args) -> dict:
     """NumPy float32 matmul GFLOP/s on the GEMMs of one training step of W3 and W4:
     forward A·W, backward Aᵀ·dZ and dZ·Wᵀ (the latter not for the first layer)."""
-    from threadpoolctl import threadpool_info, threadpool_limits
-    kernels = [{"library": i.get("prefix"), "version": i.get("version"), "kernel": i.get("architecture"),
-                "threads": i.get("num_threads")} for i in threadpool_info() if i.get("user_api") == "blas"]
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+        kernels = [{"library": i.get("prefix"), "version": i.get("version"), "kernel": i.get("architecture"),
+                    "threads": i.get("num_threads")} for i in threadpool_info() if i.get("user_api") == "blas"]
+        thread_limit = threadpool_limits(limits=args.threads, user_api="blas")
+    except ImportError:  # without threadpoolctl: kernel unknown, OpenBLAS's own thread count
+        kernels, thread_limit = [{"library": "unknown (threadpoolctl not installed)", "version": None,
+                                  "kernel": "unknown", "threads": None}], contextlib.nullcontext()
     report = {"kernels": kernels, "workloads": {}}
     rng = np.random.default_rng(SEED)
-    with threadpool_limits(limits=args.threads, user_api="blas"):
+    with thread_limit:
         for name in GEMM_WORKLOADS:
             workload = WORKLOADS[name]
             B = workload.batch
@@ -775,7 +780,8 @@ def machine_info(args) -> dict:
     try:
         import fastmlp as fm
         info["fastmlp"] = fm.__version__
-        info["fastmlp_build"] = dict(fm._core.build_info())
+        build_info = getattr(fm._core, "build_info", None)
+        info["fastmlp_build"] = dict(build_info()) if build_info else {}
         info["fastmlp_threads"] = fm.get_num_threads()
     except ImportError:
         info["fastmlp"] = None
@@ -893,8 +899,9 @@ def markdown(report: dict) -> str:
         f"- Date: {m['date']}; git {m.get('git')}; command: `{report['command']}`",
         f"- CPU: {m['cpu']}; {m['cores']} cores ({m['usable_cores']} usable); benchmark threads: {m['threads']}; "
         f"load average at start {m['load_average_at_start'][0]:.2f}, at end {report.get('load_average_at_end', [0])[0]:.2f}",
-        f"- fastmlp {m.get('fastmlp')} (Eigen {build.get('eigen')}, SIMD: {build.get('simd')}, "
-        f"OpenMP: {build.get('openmp')}, threads {m.get('fastmlp_threads')}); "
+        f"- fastmlp {m.get('fastmlp')} (build_info: " +
+        ", ".join(f"{key} {value}" for key, value in build.items() if key != "version") +
+        f"; threads {m.get('fastmlp_threads')}); "
         f"PyTorch {m.get('torch')} (threads {m.get('torch_threads')}, CPU capability {m.get('torch_cpu_capability')}); "
         f"scikit-learn {m.get('sklearn')}; NumPy {m['numpy']}; Python {m['python']}",
         f"- BLAS for NumPy/scikit-learn: {blas or 'unknown'}; OpenBLAS overrides of this machine "
@@ -970,15 +977,18 @@ def markdown(report: dict) -> str:
                 if "agrees" in e:
                     verdict = ("agrees" if e["agrees"] else "**DIFFERS**") + ("" if e["judged"] else " (not judged)")
                 else:
-                    verdict = "reference"
+                    verdict = "reference" if name == "torch" else "– (no PyTorch to compare with)"
                 diff = e.get("diff_vs_torch", {}).get("loss")
                 lines.append(f"| {q['workload']} | {q['epochs']} | {PEER_LABELS[name]} | {e['loss']:.4f} | "
                              f"{e.get('accuracy', float('nan')):.4f} | {e['seed_spread']['loss']:.4f} | "
                              f"{'' if diff is None else f'{diff:+.4f}'} | {verdict} |")
-        tolerances = {q["workload"]: q.get("tolerance") for q in report["quality"]}
-        lines += ["", "Allowed difference (max of 3× seed spread, 2% of loss / 0.01 accuracy): " +
-                  "; ".join(f"{w}: " + ", ".join(f"{k} {v:.4f}" for k, v in t.items())
-                            for w, t in tolerances.items() if t)]
+        tolerances = {q["workload"]: q["tolerance"] for q in report["quality"] if q.get("tolerance")}
+        if tolerances:
+            lines += ["", "Allowed difference from PyTorch (max of 3× seed spread and 2% of the loss / 0.01 accuracy): " +
+                      "; ".join(f"{w}: " + ", ".join(f"{k} {v:.4f}" for k, v in t.items())
+                                for w, t in tolerances.items())]
+        for q in report["quality"]:
+            lines += [f"- **{flag}**" for flag in q["flags"]]
     memory = report.get("memory")
     if memory:
         lines += ["", "#### Peak resident memory of fit on W3 data (fresh subprocess; VmHWM reset after loading the data)",
