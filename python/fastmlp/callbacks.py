@@ -201,8 +201,10 @@ class ModelCheckpoint(Callback, _MonitorMixin):
             return self.filepath.format_map({**logs, "epoch": epoch + 1} if not isinstance(logs, _AnyQuantity)
                                             else _AnyQuantity(epoch=epoch + 1))
         except (KeyError, IndexError, ValueError, AttributeError, TypeError) as error:
+            allowed = "named fields: {epoch} and logged quantities" if isinstance(logs, _AnyQuantity) else \
+                f"{{epoch}} and the logged quantities {', '.join(sorted(logs))}"
             raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} cannot be formatted ({error!r}); "
-                             f"it may use {{epoch}} and the logged quantities {', '.join(sorted(logs))}") from None
+                             f"it may use {allowed}") from None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
