@@ -69,7 +69,9 @@ void bind_network(py::module_& m, const char* name) {
   using Ref = Eigen::Ref<const Matrix<T>>;
   using OptionalWeights = std::optional<Eigen::Ref<const Vector<T>>>;
 
-  py::class_<Bound>(m, name, "A dense network in one precision. Row-major: X is (n_samples, n_features).")
+  // module_local: every compiled variant registers these same C++ types in one process.
+  py::class_<Bound>(m, name, "A dense network in one precision. Row-major: X is (n_samples, n_features).",
+                    py::module_local())
       .def(py::init<Index, const std::vector<LayerTuple>&, const std::string&, std::uint64_t>(), py::arg("input_dim"),
            py::arg("layers"), py::arg("loss") = "none", py::arg("seed") = 0,
            "layers: list of (units, activation, negative_slope, initializer)")
@@ -250,10 +252,25 @@ Matrix<T> elementwise(const std::string& name, const Eigen::Ref<const Matrix<T>>
 
 }  // namespace
 
-PYBIND11_MODULE(_core, m) {
-  m.doc() = "fastmlp's C++ engine (Eigen). Use the fastmlp package rather than this module directly.";
+// What the CPU can run, for choosing among the compiled variants (see fastmlp/_core.py).
+py::dict cpu_features() {
+  py::dict features;
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  features["avx2"] = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                     __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c");
+  features["avx512"] = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                       __builtin_cpu_supports("avx512cd");
+#endif
+  return features;
+}
 
-  py::class_<PassResult>(m, "PassResult")
+PYBIND11_MODULE(FASTMLP_MODULE_NAME, m) {
+  m.doc() = "fastmlp's C++ engine (Eigen). Use the fastmlp package rather than this module directly.";
+  m.def("cpu_features", &cpu_features, "Instruction sets this CPU supports, as the variant choice needs them.");
+
+  py::class_<PassResult>(m, "PassResult", py::module_local())
       .def_readonly("loss", &PassResult::loss)
       .def_readonly("correct", &PassResult::correct)
       .def_readonly("samples", &PassResult::samples)
@@ -284,6 +301,7 @@ PYBIND11_MODULE(_core, m) {
     info["eigen"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                     std::to_string(EIGEN_MINOR_VERSION);
     info["simd"] = std::string(Eigen::SimdInstructionSetsInUse());
+    info["variant"] = FASTMLP_VARIANT;
 #ifdef _OPENMP
     info["openmp"] = true;
 #else

@@ -74,7 +74,7 @@ void activate(Activation activation, T negative_slope, const ConstMatrixRef<T>& 
       a = (z > T(0)).select(z, negative_slope * z);
       return;
     case Activation::elu:
-      a = (z > T(0)).select(z, z.min(T(0)).exp() - T(1));
+      a = (z > T(0)).select(z, z.min(T(0)).expm1());  // expm1: no cancellation for tiny |z|
       return;
     case Activation::softplus:
       a = z.max(T(0)) + (-z.abs()).exp().log1p();
@@ -117,7 +117,7 @@ void multiply_by_derivative(Activation activation, T negative_slope, const Const
       d = (z > T(0)).select(d, negative_slope * d);
       return;
     case Activation::elu:
-      d = (z > T(0)).select(d, d * (a + T(1)));  // exp(z) = a + 1 where z <= 0
+      d = (z > T(0)).select(d, d * z.min(T(0)).exp());  // not a + 1, which cancels for very negative z
       return;
     case Activation::softplus:
       d *= stable_sigmoid(z);

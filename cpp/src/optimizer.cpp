@@ -120,8 +120,12 @@ void Optimizer<T>::step(Eigen::Ref<Vector<T>> parameters, Eigen::Ref<Vector<T>> 
   const T eps = static_cast<T>(adam_.epsilon);
   auto m = state_.first.array();
   auto s = state_.second.array();
-  m = beta1 * m + (T(1) - beta1) * g;
-  s = beta2 * s + (T(1) - beta2) * g.square();
+  // 1 − β from the double β: in float32, 1 − float(0.999) is 1.3e-5 too small and the
+  // first steps would come out too long.
+  const T one_minus_beta1 = static_cast<T>(1.0 - adam_.beta1);
+  const T one_minus_beta2 = static_cast<T>(1.0 - adam_.beta2);
+  m = beta1 * m + one_minus_beta1 * g;
+  s = beta2 * s + one_minus_beta2 * g.square();
   p -= lr * (m / bias_correction1) / ((s / bias_correction2).sqrt() + eps);
 }
 

@@ -1,0 +1,47 @@
+"""The engine, as the best compiled variant this CPU can run.
+
+The C++ engine is built several times (generic baseline, AVX2+FMA, AVX-512) so that one
+build runs on any CPU of the architecture and still uses the wide instructions where they
+exist. Set FASTMLP_ENGINE=generic|avx2|avx512|native to force a variant.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+
+from . import _engine_generic
+
+_PREFERENCE = ("native", "avx512", "avx2", "generic")
+
+
+def _load_variant():
+    forced = os.environ.get("FASTMLP_ENGINE", "").strip().lower()
+    if forced:
+        if forced not in _PREFERENCE:
+            raise ImportError(f"FASTMLP_ENGINE={forced!r} is not one of {', '.join(_PREFERENCE)}")
+        return importlib.import_module(f"._engine_{forced}", __package__)
+    supported = _engine_generic.cpu_features()
+    for variant in _PREFERENCE:
+        if variant not in ("generic", "native") and not supported.get(variant, False):
+            continue
+        try:
+            return importlib.import_module(f"._engine_{variant}", __package__)
+        except ImportError:
+            continue  # not built on this platform
+    return _engine_generic
+
+
+_engine = _load_variant()
+
+Network32 = _engine.Network32
+Network64 = _engine.Network64
+PassResult = _engine.PassResult
+activate = _engine.activate
+activation_derivative = _engine.activation_derivative
+check_output_fits_loss = _engine.check_output_fits_loss
+set_num_threads = _engine.set_num_threads
+get_num_threads = _engine.get_num_threads
+build_info = _engine.build_info
+cpu_features = _engine.cpu_features
+__version__ = _engine.__version__
+variant = _engine.build_info()["variant"]
