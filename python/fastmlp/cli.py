@@ -27,16 +27,13 @@ import traceback
 import numpy as np
 
 from . import _core
+from ._cli_data import (AUTO_MAX_CLASSES, SCORE_NAMES, ModelOutputs, UsageError, csv_header, encode_classes,
+                        format_score, format_scores, infer_task, json_label, label_text, list_classes, list_names,
+                        load_csv_file, number_texts, read_model_inputs, regression_scores)
 
-# Rule for --task auto (numeric targets; text labels always mean classification).
-AUTO_MAX_CLASSES = 20
 DEMO_OUT = "fastmlp-demo.fmlp"
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "elu", "softplus", "silu", "identity")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01}
-
-
-class UsageError(ValueError):
-    """A bad command-line value found after parsing (exit status 2, as argparse's own)."""
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -45,180 +42,28 @@ def _say(*parts) -> None:
     print(*parts, flush=True)
 
 
-def _list_names(names, limit: int = 8) -> str:
-    names = [str(name) for name in names]
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
-
-
-def _json_label(value):
-    """A class label as a plain JSON value: str, or int when integral, else float."""
-    if isinstance(value, (str, np.str_)):
-        return str(value)
-    value = float(value)
-    return int(value) if value.is_integer() else value
-
-
-def _label_text(value) -> str:
-    return str(_json_label(value))
-
-
-def _number_texts(values: np.ndarray) -> list:
-    # numpy's shortest round-trip text of the model's dtype: float32 gives "0.1", not 0.10000000149.
-    return [str(value) for value in values]
-
-
 def _check_writable_target(path: str, what: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ValueError(f"cannot write {what} {path!r}: the folder {directory!r} does not exist")
 
 
-def _set_threads(args) -> None:
-    if getattr(args, "threads", None) is not None:
+def _set_threads(args, default=None) -> None:
+    """Apply --threads, or `default` when it was not given (None keeps the engine's default)."""
+    threads = getattr(args, "threads", None)
+    threads = default if threads is None else threads
+    if threads is not None:
         from . import set_num_threads
-        set_num_threads(args.threads)
+        set_num_threads(threads)
+
+
+# Training works on mini-batches of a few dozen rows, where a second thread costs more in
+# synchronisation than it saves (measured: 3x slower on 2 idle cores, far worse on busy ones).
+TRAINING_THREADS = 1
 
 
 def _progress(args) -> int:
     return 0 if args.quiet else 1
-
-
-# ----------------------------------------------------------------------------- CSV input
-
-def _csv_header(path) -> list:
-    """Column names of a CSV file's header row (ValueError for an empty or unreadable file)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as stream:
-            for record in csv.reader(stream, strict=True):
-                if record:
-                    return [name.strip() for name in record]
-    except csv.Error as error:
-        raise ValueError(f"{path}: line 1: malformed CSV ({error})") from None
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not a UTF-8 text file (byte {error.start}: {error.reason}); "
-                         "expected a CSV file with a header row") from None
-    raise ValueError(f"{path}: empty file (expected a header row)")
-
-
-def _load_csv(path, target):
-    from .datasets import load_csv
-    try:
-        return load_csv(path, target=target)
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not a UTF-8 text file (byte {error.start}: {error.reason}); "
-                         "expected a CSV file with a header row") from None
-
-
-def _read_model_inputs(path, model, target_required: bool, target_override=None):
-    """Read the model's feature columns (and the target, when present) from a CSV file.
-
-    Returns X of shape (n_samples, n_features) in the model's feature order and y of
-    shape (n_samples,) or None.
-    """
-    meta = model.metadata
-    features = meta.get("features")
-    target = target_override or meta.get("target")
-    names = _csv_header(path)
-    if features is not None:
-        missing = [name for name in features if name not in names]
-        if missing:
-            raise ValueError(f"{path}: missing feature column(s) {_list_names(map(repr, missing))}; the model was "
-                             f"trained on {_list_names(features)}")
-        extra = [name for name in names if name not in features and name != target]
-        if extra:
-            raise ValueError(f"{path}: column(s) {_list_names(map(repr, extra))} are not features of the model "
-                             f"(it takes {_list_names(features)}"
-                             + (f", and the target {target!r} is optional" if target else "") + "); remove them")
-    present = target is not None and target in names
-    if target_required and not present:
-        if target is None:
-            raise UsageError("the model file does not name its target column; give it with --target COL")
-        raise ValueError(f"{path}: no target column {target!r}; evaluate compares predictions with it")
-    data = _load_csv(path, target if present else None)
-    X = data.X
-    if features is not None:
-        X = X[:, [data.feature_names.index(name) for name in features]]
-    elif X.shape[1] != model.input_dim:
-        raise ValueError(f"{path}: {X.shape[1]} feature column(s) but the model takes {model.input_dim} "
-                         "(the model file stores no feature names, so every non-target column is a feature)")
-    return X, data.y
-
-
-# ----------------------------------------------------------------------------- tasks and labels
-
-def infer_task(y: np.ndarray) -> tuple:
-    """Return ("classification" | "regression", reason) for a target column.
-
-    Text labels mean classification; so do numbers that are all integers with at most
-    AUTO_MAX_CLASSES distinct values and fewer distinct values than half the rows.
-    Anything else is regression.
-    """
-    if y.dtype.kind in "US":
-        return "classification", "the target holds text labels"
-    distinct = np.unique(y).size
-    integral = bool(np.all(y == np.round(y)))
-    if integral and distinct <= AUTO_MAX_CLASSES and 2 * distinct < y.shape[0]:
-        return "classification", f"{distinct} distinct integer values in {y.shape[0]} rows"
-    kind = "integer" if integral else "real"
-    return "regression", f"{distinct} distinct {kind} values in {y.shape[0]} rows"
-
-
-def _encode_classes(y: np.ndarray, classes: list, path) -> np.ndarray:
-    """Indices 0..k-1 of y's labels among `classes` (ValueError naming unknown labels)."""
-    if all(isinstance(c, str) for c in classes):
-        texts = y if y.dtype.kind in "US" else np.array([_label_text(v) for v in y])
-        lookup = {name: index for index, name in enumerate(classes)}
-        keys = [str(t) for t in texts]
-    else:
-        if y.dtype.kind in "US":
-            keys = list(y)
-        else:
-            keys = [float(v) for v in y]
-        lookup = {float(c): index for index, c in enumerate(classes) if not isinstance(c, str)}
-    unknown = list(dict.fromkeys(key for key in keys if key not in lookup))
-    if unknown:
-        raise ValueError(f"{path}: label(s) {_list_names([_label_text(u) for u in unknown], 5)} are not among the "
-                         f"model's classes ({_list_names(classes, 10)})")
-    return np.array([lookup[key] for key in keys], dtype=np.int64)
-
-
-class _Outputs:
-    """How a loaded model's outputs read: the task, the class names, labels and probabilities."""
-
-    def __init__(self, model, metadata: dict):
-        self.model = model
-        self.classifier = model.is_classifier
-        units = model.output_dim
-        activation = model.layers[-1].activation
-        if self.classifier and units > 1 and activation != "softmax" and model.loss == "binary_cross_entropy":
-            raise ValueError("the model has several independent sigmoid outputs (multi-label); "
-                             "the CLI handles single-label classifiers and regressors")
-        if not self.classifier and units > 1:
-            raise ValueError(f"the model has {units} regression outputs; the CLI handles one target column")
-        self.classes = (metadata.get("classes") or list(range(max(units, 2)))) if self.classifier else None
-        # Probability columns only where the outputs are probabilities.
-        self.has_probabilities = self.classifier and activation in ("softmax", "sigmoid")
-
-    def predict(self, X):
-        """Return (class indices (n_samples,) or regression values (n_samples,),
-        class probabilities (n_samples, k) or None)."""
-        outputs = self.model.predict(X)
-        if not self.classifier:
-            return outputs[:, 0], None
-        if outputs.shape[1] > 1:
-            return outputs.argmax(axis=1), (outputs if self.has_probabilities else None)
-        threshold = 0.0 if self.model.layers[-1].activation == "identity" else 0.5
-        index = (outputs[:, 0] > threshold).astype(np.int64)
-        probabilities = np.column_stack([1 - outputs[:, 0], outputs[:, 0]]) if self.has_probabilities else None
-        return index, probabilities
-
-    def texts(self, predicted) -> list:
-        """The prediction column: class names, or regression values as numbers."""
-        if not self.classifier:
-            return _number_texts(predicted)
-        names = [_label_text(c) for c in self.classes]
-        return [names[i] for i in predicted]
 
 
 def _load_model(path):
@@ -298,45 +143,22 @@ def _architecture(model) -> str:
     return " -> ".join(parts)
 
 
-def _regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    error = y_pred.astype(np.float64) - y_true
-    mse = float(np.mean(error ** 2))
-    total = float(np.sum((y_true - y_true.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(error ** 2)) / total if total > 0 else float("nan")
-    return {"mse": mse, "rmse": math.sqrt(mse), "mae": float(np.mean(np.abs(error))), "r2": r2}
-
-
-_SCORE_NAMES = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R2"}
-
-
-def _format_score(key: str, value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.4f}" if key in ("accuracy", "r2") else f"{value:.4g}"
-
-
-def _format_scores(scores: dict) -> str:
-    """One line: "loss 0.1  accuracy 0.9500" or "MSE 2.1  RMSE 1.449  MAE 1.2  R2 0.9100"."""
-    return "  ".join(f"{_SCORE_NAMES.get(key, key)} {_format_score(key, value)}" for key, value in scores.items()
-                     if value is None or isinstance(value, (int, float)))
-
-
 def command_train(args) -> int:
     from .callbacks import EarlyStopping
     from .datasets import Standardizer, train_test_split
     from .layers import Dense
     from .model import Sequential
 
-    _set_threads(args)
+    _set_threads(args, default=TRAINING_THREADS)
     _check_writable_target(args.out, "the model file")
-    columns = _csv_header(args.data)
+    columns = csv_header(args.data)
     if args.target not in columns:
         raise ValueError(f"{args.data}: no column {args.target!r} for --target; the columns are "
-                         f"{_list_names(columns, 20)}")
-    data = _load_csv(args.data, args.target)
+                         f"{list_names(columns, 20)}")
+    data = load_csv_file(args.data, args.target)
     X, y = data.X, data.y
     n_rows = X.shape[0]
-    _say(f"data: {args.data}, {n_rows} rows, {X.shape[1]} feature(s) ({_list_names(data.feature_names)}), "
+    _say(f"data: {args.data}, {n_rows} rows, {X.shape[1]} feature(s) ({list_names(data.feature_names)}), "
          f"target {data.target_name!r}")
 
     if args.task == "auto":
@@ -345,12 +167,12 @@ def command_train(args) -> int:
         task, reason = args.task, "--task"
     if task == "classification":
         classes_found, y_encoded = np.unique(y, return_inverse=True)
-        classes = [_json_label(c) for c in classes_found]
+        classes = [json_label(c) for c in classes_found]
         if len(classes) < 2:
             raise ValueError(f"{args.data}: the target {data.target_name!r} has a single class "
-                             f"({_list_names(classes)}); classification needs at least 2")
+                             f"({list_classes(classes)}); classification needs at least 2")
         y_encoded = y_encoded.reshape(-1)
-        _say(f"task: classification ({reason}), {len(classes)} classes: {_list_names(classes, 10)}")
+        _say(f"task: classification ({reason}), {len(classes)} classes: {list_classes(classes)}")
     else:
         if y.dtype.kind in "US":
             raise ValueError(f"{args.data}: the target {data.target_name!r} holds text (such as {str(y[0])!r}); "
@@ -417,13 +239,13 @@ def command_train(args) -> int:
     def scores(X_part, y_part):
         if task == "classification":
             return model.evaluate(X_part, y_part)
-        return _regression_scores(y_part, model.predict(X_part)[:, 0])
+        return regression_scores(y_part, model.predict(X_part)[:, 0])
 
     results = {"train": scores(X_train, y_train)}
-    _say(f"train:      {_format_scores(results['train'])}")
+    _say(f"train:      {format_scores(results['train'])}")
     if X_val is not None:
         results["validation"] = scores(X_val, y_val)
-        _say(f"validation: {_format_scores(results['validation'])}")
+        _say(f"validation: {format_scores(results['validation'])}")
 
     metadata = {"created_by": "fastmlp train", "task": task, "target": data.target_name,
                 "features": list(data.feature_names)}
@@ -452,16 +274,16 @@ def command_train(args) -> int:
 def command_predict(args) -> int:
     _set_threads(args)
     model = _load_model(args.model)
-    outputs = _Outputs(model, model.metadata)
+    outputs = ModelOutputs(model, args.model)
     if args.out is not None:
         _check_writable_target(args.out, "the predictions")
-    X, _ = _read_model_inputs(args.data, model, target_required=False, target_override=args.target)
+    X, _ = read_model_inputs(args.data, model, target_required=False, target_override=args.target)
     predicted, probabilities = outputs.predict(X)
     labels = outputs.texts(predicted)
     header = ["prediction"]
     if probabilities is not None:
-        header += [f"p_{_label_text(c)}" for c in outputs.classes]
-        probability_texts = [_number_texts(column) for column in probabilities.T]
+        header += [f"p_{label_text(c)}" for c in outputs.classes]
+        probability_texts = [number_texts(column) for column in probabilities.T]
     rows = ([label, *(column[i] for column in probability_texts)] for i, label in enumerate(labels)) \
         if probabilities is not None else ([label] for label in labels)
     if args.out is None:
@@ -483,7 +305,7 @@ def _confusion_table(true_index, predicted_index, classes) -> str:
     k = len(classes)
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (true_index, predicted_index), 1)
-    names = [_label_text(c) for c in classes]
+    names = [label_text(c) for c in classes]
     first = max(len("true \\ predicted"), *(len(name) for name in names))
     widths = [max(len(name), len(str(counts[:, j].max()))) for j, name in enumerate(names)]
     lines = ["true \\ predicted".ljust(first) + "  " + "  ".join(n.rjust(w) for n, w in zip(names, widths))]
@@ -495,12 +317,12 @@ def _confusion_table(true_index, predicted_index, classes) -> str:
 def command_evaluate(args) -> int:
     _set_threads(args)
     model = _load_model(args.model)
-    outputs = _Outputs(model, model.metadata)
-    X, y = _read_model_inputs(args.data, model, target_required=True, target_override=args.target)
+    outputs = ModelOutputs(model, args.model)
+    X, y = read_model_inputs(args.data, model, target_required=True, target_override=args.target)
     target = args.target or model.metadata.get("target")
     _say(f"{args.data}: {X.shape[0]} rows, target {target!r}")
     if outputs.classifier:
-        true_index = _encode_classes(y, outputs.classes, args.data)
+        true_index = encode_classes(y, outputs.classes, args.data)
         scores = model.evaluate(X, true_index)
         predicted_index, _ = outputs.predict(X)
         correct = int(np.sum(predicted_index == true_index))
@@ -511,9 +333,9 @@ def command_evaluate(args) -> int:
     else:
         if y.dtype.kind in "US":
             raise ValueError(f"{args.data}: the target {target!r} holds text, but the model is a regressor")
-        scores = _regression_scores(y, model.predict(X)[:, 0])
+        scores = regression_scores(y, model.predict(X)[:, 0])
         for key, value in scores.items():
-            _say(f"{_SCORE_NAMES[key] + ':':6s}{_format_score(key, value)}")
+            _say(f"{SCORE_NAMES[key] + ':':6s}{format_score(key, value)}")
     return 0
 
 
@@ -542,16 +364,16 @@ def command_info(args) -> int:
     if "task" in meta:
         _say(f"task: {meta['task']}" + (f", target {meta['target']!r}" if meta.get("target") else ""))
     if meta.get("classes") is not None:
-        _say(f"classes ({len(meta['classes'])}): {_list_names(meta['classes'], 20)}")
+        _say(f"classes ({len(meta['classes'])}): {list_classes(meta['classes'], 20)}")
     if meta.get("features") is not None:
-        _say(f"features ({len(meta['features'])}): {_list_names(meta['features'], 20)}")
+        _say(f"features ({len(meta['features'])}): {list_names(meta['features'], 20)}")
     training = meta.get("training")
     if isinstance(training, dict):
         _say(f"trained on {training.get('data')}: {training.get('train_rows')} rows for training, "
              f"{training.get('validation_rows')} for validation, {training.get('epochs')} epoch(s)")
         for part, values in (training.get("results") or {}).items():
             if isinstance(values, dict):
-                _say(f"  {part}: {_format_scores(values)}")
+                _say(f"  {part}: {format_scores(values)}")
     other = {key: value for key, value in meta.items()
              if key not in ("task", "target", "classes", "features", "training")}
     for key, value in other.items():
@@ -574,7 +396,7 @@ def command_demo(args) -> int:
         except ImportError:
             raise ImportError("--plot needs matplotlib: pip install 'fastmlp[plot]'") from None
         os.makedirs(args.plot, exist_ok=True)
-    _set_threads(args)
+    _set_threads(args, default=TRAINING_THREADS)
     _check_writable_target(args.out, "the model file")
 
     X, y = make_spirals(n_samples=1500, n_classes=3, noise=0.2, random_state=args.seed)
@@ -614,8 +436,9 @@ def command_demo(args) -> int:
                       "features": ["x0", "x1"], "classes": [0, 1, 2],
                       "training": {"data": f"make_spirals(n_samples=1500, n_classes=3, noise=0.2, "
                                            f"random_state={args.seed})",
-                                   "train_rows": int(X_train.shape[0]), "validation_rows": 0,
-                                   "epochs": len(history.epoch),
+                                   "train_rows": int(history.params["samples"]),
+                                   "validation_rows": int(X_train.shape[0] - history.params["samples"]),
+                                   "test_rows": int(X_test.shape[0]), "epochs": len(history.epoch),
                                    "results": {"train": {"accuracy": float(train_accuracy)},
                                                "test": {"accuracy": float(test_accuracy)}}}}
     model.save(args.out)
@@ -625,14 +448,18 @@ def command_demo(args) -> int:
         from . import plot
         boundary = os.path.join(args.plot, "decision_boundary.png")
         curves = os.path.join(args.plot, "loss_curves.png")
-        plot.plot_decision_boundary(model, X, y, path=boundary)
+        plot.plot_decision_boundary(model, X, y, path=boundary,
+                                    title=f"fastmlp demo: spirals, test accuracy {test_accuracy:.3f}")
         plot.plot_history(history, path=curves)
         _say(f"wrote {boundary} and {curves}")
-    _say("next:")
-    _say(f"  fastmlp info {args.out}                 architecture, parameters, metadata")
+    suggestions = [(f"fastmlp info {args.out}", "architecture, parameters, metadata")]
     if args.plot is None:
-        _say("  fastmlp demo --plot plots                 decision boundary and loss curves as PNG")
-    _say("  fastmlp train DATA.csv --target COLUMN    your own data")
+        suggestions.append(("fastmlp demo --plot plots", "decision boundary and loss curves as PNG"))
+    suggestions.append(("fastmlp train DATA.csv --target COLUMN", "the same on your own CSV file"))
+    width = max(len(command) for command, _ in suggestions)
+    _say("next:")
+    for command, what in suggestions:
+        _say(f"  {command.ljust(width)}   {what}")
     return 0
 
 
@@ -674,7 +501,8 @@ def _common_options(with_threads: bool = True) -> argparse.ArgumentParser:
                         help="show the full traceback of an error")
     if with_threads:
         common.add_argument("--threads", type=_positive_int, default=None, metavar="N",
-                            help="threads for the matrix products (default: all cores)")
+                            help=f"threads for the matrix products (default: {TRAINING_THREADS} for training, "
+                                 "whose mini-batches are small; all cores otherwise)")
     return common
 
 
