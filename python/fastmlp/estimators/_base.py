@@ -1,0 +1,919 @@
+"""What fastmlp's estimators share: settings, targets and weights, the engine network, the
+training loop with scikit-learn's stopping rule, L-BFGS, and model files.
+
+Objective. Every gradient-trained estimator minimises
+
+    J(W, b) = s · L(W, b) + λ/2 · Σ_l ‖W[l]‖²
+
+where L is the engine's loss, a weighted mean over the samples of a batch (DESIGN.md), s
+its scale (1; ½ for the MLP regressor, whose squared error is halved as in scikit-learn)
+and λ the L2 strength each estimator derives from its own parameters (alpha, C). The
+engine's optimiser is given the weight decay λ/s, so it follows ∇J / s; multiplying SGD's
+learning rate by s (and Adam's ε by 1/s, Adam being blind to the scale of its gradient
+otherwise) makes every update exactly the update for J.
+
+Sample weights. The raw weight of sample i, r_i = sample_weight_i · class_weight[y_i], is
+passed to the engine as r_i / mean(r), so that L = Σ r_i ℓ_i / Σ r_i: weights that
+average to one leave the loss unchanged, and an integer weight k counts like k copies of
+the row (exactly so for full-batch training).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import re
+import warnings
+
+import numpy as np
+
+try:
+    import sklearn
+    from sklearn.base import BaseEstimator, ClassifierMixin
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError("fastmlp's estimators (fm.MLPClassifier and the others) need scikit-learn; "
+                      "install it with: pip install 'fastmlp[sklearn]'") from error
+
+_MINIMUM_SKLEARN = (1, 6)
+if tuple(int(part) for part in re.findall(r"\d+", sklearn.__version__)[:2]) < _MINIMUM_SKLEARN:
+    raise ImportError(f"fastmlp's estimators need scikit-learn >= 1.6 (found {sklearn.__version__}); "
+                      "upgrade it with: pip install -U 'fastmlp[sklearn]'")
+
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.metrics import r2_score  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.utils import check_random_state  # noqa: E402
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels  # noqa: E402
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data  # noqa: E402
+
+from ..errors import DivergenceError, FormatError  # noqa: E402
+from ..layers import Dense, canonical_activation  # noqa: E402
+from ..model import Sequential  # noqa: E402
+from ..optimizers import SGD, Adam  # noqa: E402
+
+_SEED_LIMIT = 2 ** 31 - 1
+_STOCHASTIC = ("sgd", "adam")
+_ENGINE_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+# Settings every gradient-trained estimator understands. An estimator exposes those that
+# mean something for it as constructor parameters; the others keep these values.
+TRAINING_DEFAULTS = {
+    "solver": "adam", "batch_size": "auto", "learning_rate": "constant", "learning_rate_init": 1e-3,
+    "power_t": 0.5, "max_iter": 200, "shuffle": True, "random_state": None, "tol": 1e-4, "verbose": False,
+    "warm_start": False, "momentum": 0.9, "nesterovs_momentum": True, "early_stopping": False,
+    "validation_fraction": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "n_iter_no_change": 10,
+    "max_fun": 15000, "monitor": "val_score", "dtype": "float32", "class_weight": None,
+}
+
+
+# ---------------------------------------------------------------------- parameter checks
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(name: str, value, low: int) -> int:
+    if not _is_int(value) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value, low: float, high: float = math.inf, low_open: bool = False,
+               high_open: bool = False) -> float:
+    ok = _is_real(value) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open or high == math.inf else ']'}"
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}")
+    return float(value)
+
+
+def check_option(name: str, value, options) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_settings(settings: dict) -> dict:
+    """Check the training settings shared by the estimators; return them cleaned."""
+    s = dict(settings)
+    s["solver"] = check_option("solver", s["solver"], ("sgd", "adam", "lbfgs"))
+    if s["batch_size"] != "auto":
+        s["batch_size"] = check_int("batch_size", s["batch_size"], 1)
+    s["learning_rate"] = check_option("learning_rate", s["learning_rate"], ("constant", "invscaling", "adaptive"))
+    s["learning_rate_init"] = check_real("learning_rate_init", s["learning_rate_init"], 0, low_open=True)
+    s["power_t"] = check_real("power_t", s["power_t"], 0)
+    s["max_iter"] = check_int("max_iter", s["max_iter"], 1)
+    s["shuffle"] = check_bool("shuffle", s["shuffle"])
+    random_state = s["random_state"]
+    if not (random_state is None or _is_int(random_state) or isinstance(random_state, np.random.RandomState)):
+        raise ValueError(f"random_state must be None, an integer or a numpy RandomState, got {random_state!r}")
+    s["tol"] = check_real("tol", s["tol"], 0)
+    if not (_is_int(s["verbose"]) or isinstance(s["verbose"], (bool, np.bool_))):
+        raise ValueError(f"verbose must be a bool or an integer, got {s['verbose']!r}")
+    s["warm_start"] = check_bool("warm_start", s["warm_start"])
+    s["momentum"] = check_real("momentum", s["momentum"], 0, 1, high_open=True)
+    s["nesterovs_momentum"] = check_bool("nesterovs_momentum", s["nesterovs_momentum"])
+    s["early_stopping"] = check_bool("early_stopping", s["early_stopping"])
+    s["validation_fraction"] = check_real("validation_fraction", s["validation_fraction"], 0, 1, high_open=True)
+    s["beta_1"] = check_real("beta_1", s["beta_1"], 0, 1, high_open=True)
+    s["beta_2"] = check_real("beta_2", s["beta_2"], 0, 1, high_open=True)
+    s["epsilon"] = check_real("epsilon", s["epsilon"], 0, low_open=True)
+    if not (isinstance(s["n_iter_no_change"], float) and s["n_iter_no_change"] == math.inf):
+        s["n_iter_no_change"] = check_int("n_iter_no_change", s["n_iter_no_change"], 1)
+    s["max_fun"] = check_int("max_fun", s["max_fun"], 1)
+    s["monitor"] = check_option("monitor", s["monitor"], ("val_score", "val_loss"))
+    s["dtype"] = check_option("dtype", s["dtype"], tuple(_ENGINE_DTYPES))
+    return s
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    """Sample weights as a float64 vector (n_samples,), or None; refuses what cannot be a weight."""
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight)
+    if weights.ndim == 0:
+        weights = np.full(n_samples, weights)
+    if weights.ndim != 1 or weights.shape[0] != n_samples:
+        raise ValueError(f"sample_weight must have shape ({n_samples},), one weight per sample; "
+                         f"got shape {weights.shape}")
+    try:
+        weights = weights.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"sample_weight must contain numbers, got dtype {weights.dtype}") from error
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("sample_weight contains NaN or infinity")
+    if np.any(weights < 0):
+        raise ValueError("sample_weight must be non-negative")
+    return weights
+
+
+def engine_weights(raw: np.ndarray | None, dtype):
+    """Raw weights r scaled to mean one (the engine's), and mean(r); (None, 1.0) without weights."""
+    if raw is None:
+        return None, 1.0
+    mean = float(raw.mean())
+    if not mean > 0:
+        raise ValueError("the sample weights are all zero: at least one sample needs a positive weight")
+    return np.ascontiguousarray(raw / mean, dtype=dtype), mean
+
+
+# ---------------------------------------------------------------------- JSON for model files
+def plain(value):
+    """A JSON value for numbers, strings, bools, None and (nested) lists; NaN/inf become None."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, np.str_):
+        return str(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [plain(item) for item in value]
+    raise TypeError(f"cannot store {type(value).__name__} {value!r} in a model file")
+
+
+def encode_params(params: dict) -> dict:
+    """get_params() as JSON: tuples and dicts are tagged so that they come back as they were."""
+    def encode(value):
+        if isinstance(value, tuple):
+            return {"tuple": [encode(item) for item in value]}
+        if isinstance(value, dict):
+            return {"dict": [[encode(key), encode(item)] for key, item in value.items()]}
+        if isinstance(value, list):
+            return [encode(item) for item in value]
+        if isinstance(value, np.random.RandomState):
+            return None  # the generator's state means nothing once the model is trained
+        return plain(value)
+    return {name: encode(value) for name, value in params.items()}
+
+
+def decode_params(encoded) -> dict:
+    def decode(value):
+        if isinstance(value, dict):
+            if set(value) == {"tuple"} and isinstance(value["tuple"], list):
+                return tuple(decode(item) for item in value["tuple"])
+            if set(value) == {"dict"} and isinstance(value["dict"], list):
+                return {decode(key): decode(item) for key, item in value["dict"]}
+            raise ValueError(f"unexpected object {value!r} among the parameters")
+        if isinstance(value, list):
+            return [decode(item) for item in value]
+        return value
+    if not isinstance(encoded, dict):
+        raise ValueError("the estimator parameters must be a JSON object")
+    return {str(name): decode(value) for name, value in encoded.items()}
+
+
+# ---------------------------------------------------------------------- the base class
+class NetworkEstimator(BaseEstimator):
+    """Base of fastmlp's estimators: one engine network (a fm.Sequential), trained epoch by epoch.
+
+    Subclasses define ``_hidden_layers()``, ``_output_layer(n_outputs)``, ``_penalty(...)``,
+    ``_prepare_targets(...)`` and how outputs become predictions.
+    """
+
+    _loss_scale = 1.0           # s in J = s·L + λ/2·‖W‖²
+    _initializer = "auto"       # of the output layer; linear models start from zero as in the notes
+    _is_classifier_network = False
+    # Fitted attributes written to model files (besides classes_, n_features_in_, feature_names_in_).
+    _STATE = ("n_iter_", "t_", "loss_", "loss_curve_", "best_loss_", "validation_scores_",
+              "validation_loss_curve_", "best_validation_score_", "best_validation_loss_",
+              "_no_improvement_count", "_learning_rate_now")
+
+    # ------------------------------------------------------------------ settings
+    def _settings(self) -> dict:
+        settings = dict(TRAINING_DEFAULTS)
+        settings.update(self.get_params(deep=False))
+        settings = check_settings(settings)
+        self._check_own_params()
+        return settings
+
+    def _check_own_params(self) -> None:
+        """Check the estimator's own parameters (alpha, C, hidden_layer_sizes, ...)."""
+
+    def _hidden_layers(self) -> list:
+        return []
+
+    def _output_layer(self, n_outputs: int) -> tuple:
+        """(activation, loss) of the output layer for n_outputs units."""
+        raise NotImplementedError
+
+    def _penalty(self, batch_weight: float, total_weight: float) -> float:
+        """λ, given the total weight of a batch (batch_size · mean weight) and of the data."""
+        return 0.0
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return getattr(self, "_model", None) is not None
+
+    # ------------------------------------------------------------------ the network
+    def _build(self, n_features: int, n_outputs: int, rng, dtype: str) -> None:
+        activation, loss = self._output_layer(n_outputs)
+        layers = self._hidden_layers() + [Dense(n_outputs, activation=activation, initializer=self._initializer)]
+        model = Sequential(layers, input_dim=n_features, dtype=dtype, seed=0)
+        model.compile(loss=loss, optimizer="sgd")
+        self._model = model
+        initial = self._initial_parameters(rng)
+        if initial is not None:
+            self._network.set_parameters(np.ascontiguousarray(initial, dtype=model.dtype))
+
+    def _initial_parameters(self, rng):
+        """A flat [W0, b0, W1, b1, ...] to start from, or None for the engine's initialiser."""
+        return None
+
+    @property
+    def _network(self):
+        return self._model._network
+
+    def _squared_weights(self) -> float:
+        """Σ_l ‖W[l]‖² of the current parameters."""
+        return float(sum(np.dot(W.ravel(), W.ravel()) for W in self._weights(np.float64)))
+
+    def _weights(self, dtype=None) -> list:
+        network = self._network
+        return [network.get_weights(i).astype(dtype or network.dtype, copy=False)
+                for i in range(network.num_layers)]
+
+    def _weight_mask(self) -> np.ndarray:
+        """True where the flat parameter vector [W0, b0, W1, b1, ...] holds a weight."""
+        network = self._network
+        mask = []
+        n_in = network.input_dim
+        for i in range(network.num_layers):
+            n_out = network.layer_units(i)
+            mask += [np.ones(n_in * n_out, dtype=bool), np.zeros(n_out, dtype=bool)]
+            n_in = n_out
+        return np.concatenate(mask)
+
+    @property
+    def coefs_(self) -> list:
+        """Weight matrices W[l], shapes (n_in, n_out), as float64 copies."""
+        check_is_fitted(self)
+        return self._weights(np.float64)
+
+    @property
+    def intercepts_(self) -> list:
+        """Bias vectors b[l], shapes (n_out,), as float64 copies."""
+        check_is_fitted(self)
+        network = self._network
+        return [network.get_bias(i).astype(np.float64) for i in range(network.num_layers)]
+
+    @property
+    def model_(self) -> Sequential:
+        """The fitted network as a fm.Sequential (shared, not a copy): summary(), forward(), layers."""
+        check_is_fitted(self)
+        return self._model
+
+    # ------------------------------------------------------------------ data
+    def _engine_dtype(self, settings: dict):
+        if self.__sklearn_is_fitted__():
+            return self._model.dtype
+        return _ENGINE_DTYPES[settings["dtype"]]
+
+    def _check_X(self, X, dtype, reset: bool, name: str = "X"):
+        # validate_data checks shape, finiteness, dtype and the feature count/names (n_features_in_).
+        return validate_data(self, X, reset=reset, dtype=dtype, order="C")
+
+    def _features(self, X) -> np.ndarray:
+        """X checked against the fitted model and converted for the engine (m, n_features)."""
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=self._model.dtype, order="C")
+
+    def _outputs(self, X) -> np.ndarray:
+        """The output layer's activations as float64 (m, n_outputs), whatever the engine's dtype:
+        scikit-learn expects float64 predictions from float64 data."""
+        X = self._features(X)
+        return self._network.predict(X).astype(np.float64, copy=False)
+
+    # ------------------------------------------------------------------ training
+    def _fit(self, X, y, sample_weight=None, validation_data=None, incremental=False, classes=None):
+        settings = self._settings()
+        if incremental and settings["solver"] == "lbfgs":
+            raise ValueError("partial_fit needs solver='sgd' or 'adam'; L-BFGS works on the whole data set")
+        if incremental and settings["early_stopping"]:
+            raise ValueError("partial_fit does not support early_stopping=True: there is no held-out set "
+                             "across calls; use fit(..., validation_data=...) or early_stopping with fit")
+        first_pass = not self.__sklearn_is_fitted__() or not (settings["warm_start"] or incremental)
+        dtype = _ENGINE_DTYPES[settings["dtype"]] if first_pass else self._model.dtype
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C", multi_output=True,
+                             y_numeric=not self._is_classifier_network)
+        Y, strata = self._prepare_targets(y, first_pass, incremental, classes)
+        raw_weights = check_sample_weight(sample_weight, X.shape[0])
+        raw_weights = self._apply_class_weight(raw_weights, strata, settings, incremental)
+        if raw_weights is not None and not raw_weights.sum() > 0:
+            raise ValueError("the sample weights are all zero: at least one sample needs a positive weight")
+        self._check_weighted_classes(raw_weights, strata)
+
+        # The generator is used in scikit-learn's order: initial weights, early-stopping split,
+        # shuffling, so that an MLP with the same random_state starts from the same weights.
+        rng = check_random_state(settings["random_state"])
+        if first_pass:
+            self._build(X.shape[1], Y.shape[1], rng, settings["dtype"])
+            self._reset_training_state(settings)
+        Y = np.ascontiguousarray(Y, dtype=dtype)
+
+        validation = None
+        if validation_data is not None:
+            validation = self._checked_validation_data(validation_data, dtype)
+        elif settings["early_stopping"] and settings["solver"] != "lbfgs":
+            X, Y, raw_weights, validation = self._hold_out(X, Y, raw_weights, strata, settings, rng)
+        self._prepare_validation_curves(validation is not None, settings)
+        if not incremental:
+            self._model.seed = int(rng.randint(_SEED_LIMIT))
+            self._network.reseed_shuffle(self._model.seed)
+
+        if settings["solver"] == "lbfgs":
+            self._fit_lbfgs(X, Y, raw_weights, validation, settings)
+        else:
+            self._fit_stochastic(X, Y, raw_weights, validation, settings, incremental)
+        return self
+
+    def _prepare_targets(self, y, first_pass: bool, incremental: bool, classes):
+        """Return (Y (m, n_outputs) float64, strata or None); classifiers also set classes_."""
+        raise NotImplementedError
+
+    def _apply_class_weight(self, raw_weights, strata, settings, incremental):
+        return raw_weights
+
+    def _check_weighted_classes(self, raw_weights, strata) -> None:
+        pass
+
+    def _reset_training_state(self, settings: dict) -> None:
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_ = None
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self.validation_scores_ = None
+        self.validation_loss_curve_ = None
+        self.best_validation_score_ = None
+        self.best_validation_loss_ = None
+        self._no_improvement_count = 0
+        self._learning_rate_now = settings["learning_rate_init"]
+        self._optimizer_key = None
+
+    def _prepare_validation_curves(self, validating: bool, settings: dict) -> None:
+        if validating and self.validation_scores_ is None:
+            self.validation_scores_ = []
+            self.validation_loss_curve_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_validation_loss_ = np.inf
+        if settings["early_stopping"]:
+            self.best_loss_ = None  # as in scikit-learn: the training loss is not what decides
+
+    def _checked_validation_data(self, validation_data, dtype):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val)")
+        X_val = validate_data(self, validation_data[0], reset=False, dtype=dtype, order="C")
+        y_val = np.asarray(validation_data[1])
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}")
+        Y_val = np.ascontiguousarray(self._validation_targets(y_val), dtype=dtype)
+        raw = check_sample_weight(validation_data[2], X_val.shape[0]) if len(validation_data) == 3 else None
+        return X_val, Y_val, raw
+
+    def _validation_targets(self, y_val) -> np.ndarray:
+        raise NotImplementedError
+
+    def _hold_out(self, X, Y, raw_weights, strata, settings, rng):
+        """scikit-learn's early-stopping split: validation_fraction of the rows, stratified for classes."""
+        arrays = [X, Y] + ([raw_weights] if raw_weights is not None else [])
+        try:
+            parts = train_test_split(*arrays, test_size=settings["validation_fraction"], random_state=rng,
+                                     stratify=strata)
+        except ValueError as error:
+            raise ValueError(f"cannot hold out validation_fraction={settings['validation_fraction']} of "
+                             f"{X.shape[0]} samples for early stopping: {error}") from error
+        X_train, X_val, Y_train, Y_val = parts[:4]
+        w_train, w_val = (parts[4], parts[5]) if raw_weights is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError("The validation set is too small for early stopping: increase "
+                             "'validation_fraction' or the size of your data set")
+        return (np.ascontiguousarray(X_train), np.ascontiguousarray(Y_train), w_train,
+                (np.ascontiguousarray(X_val), np.ascontiguousarray(Y_val), w_val))
+
+    def _batch_size(self, settings: dict, n_samples: int) -> int:
+        if settings["batch_size"] == "auto":
+            return min(200, n_samples)
+        return min(settings["batch_size"], n_samples)
+
+    def _configure_optimizer(self, settings: dict, decay: float, keep_state: bool) -> None:
+        """Give the engine the optimiser of `settings` (see the module docstring for the scaling)."""
+        scale = self._loss_scale
+        if settings["solver"] == "sgd":
+            momentum = settings["momentum"]
+            key = ("sgd", momentum, settings["nesterovs_momentum"], decay)
+        else:
+            key = ("adam", settings["beta_1"], settings["beta_2"], settings["epsilon"], decay)
+        if keep_state and key == getattr(self, "_optimizer_key", None):
+            return
+        if settings["solver"] == "sgd":
+            optimizer = SGD(lr=self._learning_rate_now * scale, momentum=momentum,
+                            nesterov=settings["nesterovs_momentum"] and momentum > 0, weight_decay=decay)
+        else:
+            optimizer = Adam(lr=self._learning_rate_now, beta1=settings["beta_1"], beta2=settings["beta_2"],
+                             eps=settings["epsilon"] / scale, weight_decay=decay)
+        optimizer._configure(self._network)
+        self._model.optimizer = optimizer
+        self._optimizer_key = key
+
+    def _fit_stochastic(self, X, Y, raw_weights, validation, settings, incremental) -> None:
+        network = self._network
+        n_samples = X.shape[0]
+        weights, mean_weight = engine_weights(raw_weights, network.dtype)
+        batch_size = self._batch_size(settings, n_samples)
+        penalty = self._penalty(batch_size * mean_weight, n_samples * mean_weight)
+        if not incremental:
+            self._learning_rate_now = settings["learning_rate_init"]
+        self._configure_optimizer(settings, penalty / self._loss_scale, keep_state=incremental)
+        validation = self._engine_validation(validation, settings)
+        early_stopping = settings["early_stopping"] and validation is not None
+        if early_stopping:
+            self._best_parameters = network.get_parameters()
+        verbose = bool(settings["verbose"])
+
+        self.n_iter_ = 0
+        converged = False
+        for _ in range(1 if incremental else settings["max_iter"]):
+            result = network.train_epoch(X, Y, weights, batch_size, settings["shuffle"])
+            if not result.finite:
+                raise DivergenceError(
+                    f"training diverged in epoch {self.n_iter_ + 1}: the loss or the weights became NaN or "
+                    f"infinite; the weights of the previous epoch were kept. Try a smaller learning_rate_init "
+                    f"(it is {settings['learning_rate_init']:g}) or standardise the inputs.")
+            self.n_iter_ += 1
+            self.t_ += n_samples
+            self.loss_ = self._loss_scale * result.loss + (0.5 * penalty * self._squared_weights() if penalty else 0.0)
+            self.loss_curve_.append(self.loss_)
+            if verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+            if validation is not None:
+                self._record_validation(validation, penalty, verbose)
+            self._count_no_improvement(early_stopping, settings)
+            if settings["solver"] == "sgd" and settings["learning_rate"] == "invscaling":
+                self._set_learning_rate(settings["learning_rate_init"] / (self.t_ + 1) ** settings["power_t"])
+            if self._no_improvement_count > settings["n_iter_no_change"]:
+                if self._stop_or_slow_down(early_stopping, settings, verbose):
+                    converged = True
+                    break
+                self._no_improvement_count = 0
+        if not converged and not incremental:
+            warnings.warn(f"{type(self).__name__}: the maximum number of iterations ({settings['max_iter']}) was "
+                          "reached and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        if early_stopping:
+            network.set_parameters(self._best_parameters)  # the best epoch's weights, stopped early or not
+            del self._best_parameters
+
+    def _set_learning_rate(self, value: float) -> None:
+        self._learning_rate_now = value
+        self._network.learning_rate = value * self._loss_scale if isinstance(self._model.optimizer, SGD) else value
+
+    def _stop_or_slow_down(self, early_stopping: bool, settings: dict, verbose: bool) -> bool:
+        """scikit-learn's rule after n_iter_no_change epochs without progress: stop, or (SGD with
+        learning_rate='adaptive') divide the learning rate by 5 until it falls to 1e-6."""
+        what = "Validation score" if early_stopping and settings["monitor"] == "val_score" else \
+            "Validation loss" if early_stopping else "Training loss"
+        if settings["solver"] == "sgd" and settings["learning_rate"] == "adaptive":
+            if self._learning_rate_now > 1e-6:
+                self._set_learning_rate(self._learning_rate_now / 5.0)
+                if verbose:
+                    print(f"{what} did not improve more than tol={settings['tol']:f} for "
+                          f"{settings['n_iter_no_change']} consecutive epochs. "
+                          f"Setting learning rate to {self._learning_rate_now:f}")
+                return False
+        if verbose:
+            print(f"{what} did not improve more than tol={settings['tol']:f} for "
+                  f"{settings['n_iter_no_change']} consecutive epochs. Stopping.")
+        return True
+
+    def _count_no_improvement(self, early_stopping: bool, settings: dict) -> None:
+        tol = settings["tol"]
+        if not early_stopping:
+            if self.best_loss_ is None:  # the previous fit stopped on validation
+                self.best_loss_ = np.inf
+            if self.loss_curve_[-1] > self.best_loss_ - tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+            return
+        if settings["monitor"] == "val_score":
+            value, best = self.validation_scores_[-1], self._monitored_best
+            stalled, improved = value < best + tol, value > best
+        else:
+            value, best = self.validation_loss_curve_[-1], self._monitored_best
+            stalled, improved = value > best - tol, value < best
+        self._no_improvement_count = self._no_improvement_count + 1 if stalled else 0
+        if improved:
+            self._monitored_best = value
+            self._best_parameters = self._network.get_parameters()
+
+    def _engine_validation(self, validation, settings: dict):
+        if validation is None:
+            return None
+        X_val, Y_val, raw = validation
+        weights, _ = engine_weights(raw, self._network.dtype)
+        self._monitored_best = -np.inf if settings["monitor"] == "val_score" else np.inf
+        return X_val, Y_val, weights, raw
+
+    def _record_validation(self, validation, penalty: float, verbose: bool) -> None:
+        X_val, Y_val, weights, raw = validation
+        result = self._network.evaluate(X_val, Y_val, weights)
+        loss = self._loss_scale * result.loss + (0.5 * penalty * self._squared_weights() if penalty else 0.0)
+        score = self._validation_score(X_val, Y_val, raw, result)
+        self.validation_loss_curve_.append(loss)
+        self.validation_scores_.append(score)
+        self.best_validation_score_ = max(self.best_validation_score_, score)
+        self.best_validation_loss_ = min(self.best_validation_loss_, loss)
+        if verbose:
+            print(f"Validation score: {score:f}, validation loss = {loss:.8f}")
+
+    def _validation_score(self, X_val, Y_val, raw_weights, result) -> float:
+        raise NotImplementedError
+
+    def _fit_lbfgs(self, X, Y, raw_weights, validation, settings) -> None:
+        """Full-batch L-BFGS (scipy) on J: one engine call computes L and ∇L per evaluation."""
+        import scipy.optimize
+
+        network = self._network
+        n_samples = X.shape[0]
+        weights, mean_weight = engine_weights(raw_weights, network.dtype)
+        penalty = self._penalty(n_samples * mean_weight, n_samples * mean_weight)
+        scale = self._loss_scale
+        is_weight = self._weight_mask()
+        validation = self._engine_validation(validation, settings)
+
+        def objective(theta):
+            network.set_parameters(theta.astype(network.dtype))
+            loss, grads = network.gradients(X, Y, weights)
+            gradient = np.concatenate([part.ravel() for pair in grads for part in pair]).astype(np.float64)
+            value = scale * loss
+            gradient *= scale
+            if penalty:
+                value += 0.5 * penalty * float(np.dot(theta[is_weight], theta[is_weight]))
+                gradient[is_weight] += penalty * theta[is_weight]
+            return value, gradient
+
+        def after_iteration(intermediate_result):
+            self.loss_curve_.append(float(intermediate_result.fun))
+            if validation is not None:
+                network.set_parameters(intermediate_result.x.astype(network.dtype))
+                self._record_validation(validation, penalty, False)
+
+        options = {"maxiter": settings["max_iter"], "maxfun": settings["max_fun"], "gtol": settings["tol"]}
+        options.update(self._lbfgs_options())
+        result = scipy.optimize.minimize(objective, network.get_parameters().astype(np.float64), jac=True,
+                                         method="L-BFGS-B", options=options, callback=after_iteration)
+        network.set_parameters(result.x.astype(network.dtype))
+        if not np.all(np.isfinite(result.x)):
+            raise DivergenceError("L-BFGS produced non-finite weights; standardise the inputs")
+        self.n_iter_ = int(result.nit)
+        self.loss_ = float(result.fun)
+        self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else self.loss_
+        if result.status != 0:
+            message = result.message.decode() if isinstance(result.message, bytes) else str(result.message)
+            warnings.warn(f"{type(self).__name__}: lbfgs failed to converge after {self.n_iter_} iterations "
+                          f"({message}). Increase max_iter or scale the data.", ConvergenceWarning, stacklevel=3)
+
+    def _lbfgs_options(self) -> dict:
+        return {}
+
+    # ------------------------------------------------------------------ files and pickling
+    def save(self, path) -> None:
+        """Write the fitted estimator (parameters, classes, weights) to a .fmlp file, atomically."""
+        check_is_fitted(self)
+        from ..serialization import save_model
+        save_model(self, path)
+
+    def _fmlp_payload(self):
+        from ..serialization import network_description, network_tensors
+        check_is_fitted(self)
+        description = network_description(self._model, kind=type(self).__name__)
+        state = {name: plain(getattr(self, name)) for name in self._STATE if hasattr(self, name)}
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
+        description["estimator"] = {"params": encode_params(self.get_params(deep=False)), "state": state}
+        if hasattr(self, "classes_"):
+            description["classes"] = plain(self.classes_)
+        return description, network_tensors(self._model)
+
+    @classmethod
+    def _from_payload(cls, description: dict, tensors: dict, where: str):
+        from ..serialization import sequential_from_payload
+        try:
+            info = description["estimator"]
+            if not isinstance(info, dict) or not isinstance(info.get("state"), dict):
+                raise ValueError("'estimator' must be an object with 'params' and 'state'")
+            estimator = cls(**decode_params(info["params"]))
+            estimator._settings()
+        except (KeyError, TypeError, ValueError) as error:
+            raise FormatError(f"{where}: the estimator description is not valid: {error}") from error
+        model = sequential_from_payload(description, tensors, where)
+        try:
+            estimator._restore(model, description, info["state"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise FormatError(f"{where}: the estimator does not fit its network: {error}") from error
+        return estimator
+
+    def _restore(self, model: Sequential, description: dict, state: dict) -> None:
+        """Adopt a loaded network after checking that it is the one these parameters make."""
+        n_outputs = model.layers[-1].units
+        self._restore_targets(description, state, n_outputs)
+        expected = self._hidden_layers() + [Dense(n_outputs, activation=self._output_layer(n_outputs)[0])]
+        found = [(layer.units, layer.activation) for layer in model.layers]
+        wanted = [(layer.units, layer.activation) for layer in expected]
+        if found != wanted:
+            raise ValueError(f"the network's layers {found} are not those of the parameters {wanted}")
+        if model.loss != self._output_layer(n_outputs)[1]:
+            raise ValueError(f"the network's loss {model.loss!r} is not this estimator's")
+        if np.dtype(model.dtype).name != self.get_params().get("dtype", "float32"):
+            raise ValueError("the network's dtype differs from the estimator's dtype parameter")
+        self._model = model
+        self.n_features_in_ = model.input_dim
+        for name, value in state.items():
+            if name == "feature_names_in_":
+                if not isinstance(value, list) or len(value) != model.input_dim:
+                    raise ValueError("feature_names_in_ must list one name per input feature")
+                self.feature_names_in_ = np.asarray(value, dtype=object)
+            elif name in self._STATE:
+                setattr(self, name, self._restored_value(name, value))
+            else:
+                raise ValueError(f"unknown fitted attribute {name!r}")
+        self._optimizer_key = None
+
+    @staticmethod
+    def _restored_value(name: str, value):
+        if name in ("best_loss_", "best_validation_loss_") and value is None:
+            return None if name == "best_loss_" else np.inf
+        if isinstance(value, list):
+            if not all(item is None or _is_real(item) for item in value):
+                raise ValueError(f"{name} must be a list of numbers")
+            return [math.nan if item is None else item for item in value]
+        if value is not None and not _is_real(value):
+            raise ValueError(f"{name} must be a number, found {value!r}")
+        return value
+
+    def _restore_targets(self, description: dict, state: dict, n_outputs: int) -> None:
+        pass
+
+    def __getstate__(self):
+        if not self.__sklearn_is_fitted__():
+            return super().__getstate__()
+        from ..serialization import model_to_bytes
+        return {"fmlp": model_to_bytes(self)}
+
+    def __setstate__(self, state):
+        if "fmlp" not in state:
+            super().__setstate__(state)
+            return
+        from ..serialization import model_from_bytes
+        restored = model_from_bytes(state["fmlp"])
+        if type(restored) is not type(self):
+            raise FormatError(f"the pickled bytes hold a {type(restored).__name__}, not a {type(self).__name__}")
+        self.__dict__.update(restored.__dict__)
+
+
+# ---------------------------------------------------------------------- classifiers
+class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
+    """Labels of any type (strings, integers) mapped to output units.
+
+    Two classes: one output unit for classes_[1]. More: one unit per class (softmax, or
+    one-vs-rest for hinge and step outputs). Multi-label indicator targets (MLPClassifier
+    only): one sigmoid unit per label.
+    """
+
+    _is_classifier_network = True
+    _supports_multilabel = False
+    _threshold = 0.5  # an output above it says "this class" (0 for identity outputs)
+    _STATE = NetworkEstimator._STATE + ("_multilabel",)
+
+    def _prepare_targets(self, y, first_pass, incremental, classes):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        target_type = type_of_target(y)
+        multilabel = target_type == "multilabel-indicator"
+        if multilabel and not self._supports_multilabel:
+            raise ValueError(f"{type(self).__name__} takes one label per sample (a 1-D y); got a multi-label "
+                             "indicator matrix. Use fm.MLPClassifier for multi-label problems")
+        if y.ndim == 2 and not multilabel:
+            raise ValueError(f"y must be 1-D (one label per sample); got shape {y.shape}")
+        if first_pass and incremental and classes is None and not multilabel:
+            raise ValueError("classes must be passed on the first call to partial_fit "
+                             "(all the labels the data will ever have, e.g. np.unique(y_all))")
+        if first_pass:
+            self._multilabel = multilabel
+            if multilabel:
+                self.classes_ = np.arange(y.shape[1])
+            else:
+                self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))
+                if self.classes_.shape[0] < 2:
+                    raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes, but y holds "
+                                     f"only one class ({self.classes_[0]!r})")
+        elif multilabel != self._multilabel or (multilabel and y.shape[1] != self.classes_.shape[0]):
+            raise ValueError("y is not of the kind this estimator was fitted on "
+                             f"({'multi-label' if self._multilabel else 'one label per sample'} "
+                             f"with {self.classes_.shape[0]} classes)")
+        elif not incremental and not multilabel:
+            present = unique_labels(y)
+            if set(present.tolist()) != set(self.classes_.tolist()):
+                raise ValueError("warm_start can only be used where y has the same classes as in the previous "
+                                 f"call to fit. Previously got {self.classes_}, y has {present}")
+        if multilabel:
+            return y.astype(np.float64), None
+        codes = self._codes(y)
+        return self._one_hot(codes), codes
+
+    def _codes(self, labels) -> np.ndarray:
+        """Positions of labels in classes_; ValueError naming labels the model does not know."""
+        labels = np.asarray(labels)
+        try:
+            positions = np.searchsorted(self.classes_, labels)
+        except TypeError as error:
+            raise ValueError(f"labels of type {labels.dtype} cannot be compared with classes_ "
+                             f"{self.classes_!r}") from error
+        positions = np.clip(positions, 0, self.classes_.shape[0] - 1)
+        unknown = self.classes_[positions] != labels
+        if np.any(unknown):
+            raise ValueError(f"y has labels not in classes_ {self.classes_.tolist()}: "
+                             f"{np.unique(labels[unknown]).tolist()[:5]}")
+        return positions
+
+    def _one_hot(self, codes: np.ndarray) -> np.ndarray:
+        n_classes = self.classes_.shape[0]
+        if n_classes == 2:
+            return codes.reshape(-1, 1).astype(np.float64)
+        encoded = np.zeros((codes.shape[0], n_classes))
+        encoded[np.arange(codes.shape[0]), codes] = 1.0
+        return encoded
+
+    @property
+    def _n_outputs_for_classes(self) -> int:
+        return self.classes_.shape[0] if (self._multilabel or self.classes_.shape[0] > 2) else 1
+
+    def _validation_targets(self, y_val) -> np.ndarray:
+        if self._multilabel:
+            if y_val.ndim != 2 or y_val.shape[1] != self.classes_.shape[0]:
+                raise ValueError(f"y_val must be a ({y_val.shape[0]}, {self.classes_.shape[0]}) indicator matrix")
+            return y_val.astype(np.float64)
+        return self._one_hot(self._codes(column_or_1d(y_val)))
+
+    def _class_weight_vector(self, class_weight, codes) -> np.ndarray:
+        """One weight per class of classes_ from class_weight (None, 'balanced' or a dict)."""
+        n_classes = self.classes_.shape[0]
+        if class_weight is None:
+            return np.ones(n_classes)
+        if isinstance(class_weight, str):
+            if class_weight != "balanced":
+                raise ValueError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}; "
+                                 f"got {class_weight!r}")
+            counts = np.bincount(codes, minlength=n_classes).astype(np.float64)
+            present = counts > 0
+            # scikit-learn's definition: n_samples / (n_classes · count of the class)
+            vector = np.ones(n_classes)
+            vector[present] = codes.shape[0] / (present.sum() * counts[present])
+            return vector
+        if not isinstance(class_weight, dict):
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}; got {class_weight!r}")
+        vector = np.ones(n_classes)
+        known = {label: index for index, label in enumerate(self.classes_.tolist())}
+        for label, weight in class_weight.items():
+            label = label.item() if isinstance(label, np.generic) else label
+            if label not in known:
+                raise ValueError(f"class_weight names the label {label!r}, which is not among the classes "
+                                 f"{self.classes_.tolist()}")
+            if not _is_real(weight) or not math.isfinite(weight) or weight < 0:
+                raise ValueError(f"class_weight[{label!r}] must be a finite number >= 0, got {weight!r}")
+            vector[known[label]] = float(weight)
+        return vector
+
+    def _apply_class_weight(self, raw_weights, strata, settings, incremental):
+        class_weight = settings["class_weight"]
+        if class_weight is None:
+            return raw_weights
+        if self._multilabel:
+            raise ValueError("class_weight is not supported for multi-label targets; use sample_weight")
+        if incremental and class_weight == "balanced":
+            raise ValueError("class_weight='balanced' is not supported by partial_fit: one chunk's class balance is "
+                             "not the data's. Compute the weights on all the data "
+                             "(sklearn.utils.class_weight.compute_class_weight) and pass them as a dict")
+        per_sample = self._class_weight_vector(class_weight, strata)[strata]
+        return per_sample if raw_weights is None else raw_weights * per_sample
+
+    def _check_weighted_classes(self, raw_weights, strata) -> None:
+        if raw_weights is None or strata is None:
+            return
+        weighted = np.unique(strata[raw_weights > 0])
+        if weighted.shape[0] < 2 and self.classes_.shape[0] >= 2 and np.unique(strata).shape[0] >= 2:
+            raise ValueError(f"only one class ({self.classes_[weighted[0]]!r}) has a positive sample weight; "
+                             "a classifier needs samples of at least 2 classes")
+
+    def _restore_targets(self, description: dict, state: dict, n_outputs: int) -> None:
+        classes = description.get("classes")
+        if not isinstance(classes, list) or len(classes) < 2:
+            raise ValueError("a classifier's description needs 'classes', a list of at least 2 labels")
+        if not all(isinstance(label, (str, int, float, bool)) for label in classes):
+            raise ValueError("class labels must be strings or numbers")
+        self.classes_ = np.asarray(classes)
+        if len(set(classes)) != len(classes):
+            raise ValueError("the class labels are not distinct")
+        self._multilabel = self._restored_value("_multilabel", state.get("_multilabel", False))
+        if self._multilabel and not self._supports_multilabel:
+            raise ValueError(f"{type(self).__name__} does not do multi-label classification")
+        expected = len(classes) if (len(classes) > 2 or self._multilabel) else 1
+        if n_outputs != expected:
+            raise ValueError(f"{len(classes)} classes need {expected} output units; the network has {n_outputs}")
+
+    def _restored_value(self, name, value):
+        if name == "_multilabel":
+            if not isinstance(value, bool):
+                raise ValueError("_multilabel must be true or false")
+            return value
+        return NetworkEstimator._restored_value(name, value)
+
+    # ------------------------------------------------------------------ predictions
+    def _decide(self, outputs: np.ndarray) -> np.ndarray:
+        """Class positions (m,) from output-layer values (m, n_outputs); an indicator for multi-label."""
+        if self._multilabel:
+            return (outputs > self._threshold).astype(int)
+        if outputs.shape[1] == 1:
+            return (outputs[:, 0] > self._threshold).astype(int)
+        return np.argmax(outputs, axis=1)
+
+    def _labels(self, outputs: np.ndarray) -> np.ndarray:
+        decided = self._decide(outputs)
+        return decided if self._multilabel else self.classes_[decided]
+
+    def _validation_score(self, X_val, Y_val, raw_weights, result) -> float:
+        if raw_weights is None and not self._multilabel:
+            return result.correct / result.samples  # the engine counted with the same rule as _decide
+        outputs = self._network.predict(X_val)
+        correct = self._decide(outputs) == self._decide(Y_val)  # 0/1 targets sit on either side of 0 and 0.5
+        if correct.ndim == 2:
+            correct = correct.all(axis=1)
+        return float(np.average(correct, weights=raw_weights))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = self._supports_multilabel
+        tags.target_tags.multi_output = self._supports_multilabel
+        return tags
+
+
+def r2_of_outputs(Y: np.ndarray, P: np.ndarray, sample_weight=None) -> float:
+    """R² averaged over output columns (scikit-learn's score for regressors)."""
+    return float(r2_score(Y, P, sample_weight=sample_weight))
