@@ -71,8 +71,9 @@ def _load_model(path):
     from .serialization import load
     model = load(path)
     if not isinstance(model, Sequential):
-        raise ValueError(f"{path}: a {type(model).__name__} model; fastmlp predict and evaluate read Sequential "
-                         "models (from fastmlp train, fastmlp demo or Sequential.save); load this one in Python")
+        raise ValueError(f"{path} holds a fastmlp.{type(model).__name__}; fastmlp predict and evaluate read "
+                         "Sequential models (from fastmlp train, fastmlp demo or Sequential.save): use this one "
+                         "from Python")
     return model
 
 
@@ -352,6 +353,11 @@ def command_info(args) -> int:
     _say(f"kind: {description['kind']}")
     if not isinstance(model, Sequential):
         _say(repr(model))
+        network = getattr(model, "model_", None)  # the network inside an estimator
+        if isinstance(network, Sequential):
+            _say(network.summary())
+        if getattr(model, "classes_", None) is not None:
+            _say(f"classes ({len(model.classes_)}): {list_classes(model.classes_, 20)}")
         return 0
     _say(model.summary())
     _say(f"parameters: {model.count_params():,}  dtype: {np.dtype(model.dtype).name}  loss: {model.loss}")
