@@ -530,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "print its train and test accuracy next to a linear model's, and save it.",
         epilog="examples:\n  fastmlp demo\n  fastmlp demo --plot plots --out spirals.fmlp\n")
     demo.add_argument("--out", default=DEMO_OUT, metavar="MODEL.fmlp", help=f"model file (default: {DEMO_OUT})")
-    demo.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the data and the weights (default 0)")
+    demo.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="seed of the data and the weights (default 0)")
     demo.add_argument("--plot", metavar="DIR", default=None,
                       help="write decision_boundary.png and loss_curves.png into DIR (needs matplotlib)")
     demo.set_defaults(run=command_demo)
@@ -549,20 +549,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hidden layer sizes, comma-separated; 'none' for no hidden layer (default 64,32)")
     train.add_argument("--activation", choices=HIDDEN_ACTIVATIONS, default="relu",
                        help="activation of the hidden layers (default relu)")
-    train.add_argument("--epochs", type=_positive_int, default=100, help="most epochs (default 100)")
+    train.add_argument("--epochs", type=_positive_int, default=100, metavar="N",
+                       help="maximum number of epochs (default 100)")
     train.add_argument("--batch-size", type=_positive_int, default=32, metavar="B", help="default 32")
     train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam", help="default adam")
     train.add_argument("--lr", type=_positive_float, default=None,
                        help="learning rate (default 0.001 for adam, 0.01 for sgd)")
-    train.add_argument("--momentum", type=_fraction, default=0.9, help="momentum of sgd (default 0.9)")
+    train.add_argument("--momentum", type=_fraction, default=0.9, metavar="M", help="momentum of sgd (default 0.9)")
     train.add_argument("--validation-split", type=_fraction, default=0.2, metavar="F",
                        help="fraction of rows held out for validation, stratified for classification; "
                             "0 trains on all rows without early stopping (default 0.2)")
-    train.add_argument("--patience", type=_non_negative_int, default=10,
+    train.add_argument("--patience", type=_non_negative_int, default=10, metavar="N",
                        help="epochs without improvement of the validation loss before stopping; "
                             "0 never stops early (default 10)")
     train.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="default float32")
-    train.add_argument("--seed", type=_non_negative_int, default=0,
+    train.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
                        help="seed of the split, the weights and the shuffling (default 0)")
     train.add_argument("--out", default="model.fmlp", metavar="MODEL.fmlp", help="default model.fmlp")
     train.set_defaults(run=command_train)
