@@ -812,7 +812,7 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
             return y_val.astype(np.float64)
         return self._one_hot(self._codes(column_or_1d(y_val)))
 
-    def _class_weight_vector(self, class_weight, codes) -> np.ndarray:
+    def _class_weight_vector(self, class_weight, codes, sample_weight=None) -> np.ndarray:
         """One weight per class of classes_ from class_weight (None, 'balanced' or a dict)."""
         n_classes = self.classes_.shape[0]
         if class_weight is None:
@@ -821,11 +821,12 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
             if class_weight != "balanced":
                 raise ValueError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}; "
                                  f"got {class_weight!r}")
-            counts = np.bincount(codes, minlength=n_classes).astype(np.float64)
+            # scikit-learn's definition: n_samples / (n_classes · count of the class), where
+            # with sample weights the counts are sums of weights
+            counts = np.bincount(codes, weights=sample_weight, minlength=n_classes).astype(np.float64)
             present = counts > 0
-            # scikit-learn's definition: n_samples / (n_classes · count of the class)
             vector = np.ones(n_classes)
-            vector[present] = codes.shape[0] / (present.sum() * counts[present])
+            vector[present] = counts.sum() / (present.sum() * counts[present])
             return vector
         if not isinstance(class_weight, dict):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}; got {class_weight!r}")
@@ -851,7 +852,7 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
             raise ValueError("class_weight='balanced' is not supported by partial_fit: one chunk's class balance is "
                              "not the data's. Compute the weights on all the data "
                              "(sklearn.utils.class_weight.compute_class_weight) and pass them as a dict")
-        per_sample = self._class_weight_vector(class_weight, strata)[strata]
+        per_sample = self._class_weight_vector(class_weight, strata, raw_weights)[strata]
         return per_sample if raw_weights is None else raw_weights * per_sample
 
     def _check_weighted_classes(self, raw_weights, strata) -> None:

@@ -293,7 +293,9 @@ class MLPRegressor(RegressorMixin, _MLPBase):
 
     The loss is scikit-learn's, half the mean squared error over samples and outputs plus
     the L2 term.
-""" + _PARAMETERS_DOC + _ATTRIBUTES_DOC
+""" + _PARAMETERS_DOC + """    loss : "squared_error", default="squared_error"
+        scikit-learn's name; its "poisson" is not available.
+""" + _ATTRIBUTES_DOC
 
     _loss_scale = 0.5
 
@@ -301,11 +303,19 @@ class MLPRegressor(RegressorMixin, _MLPBase):
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, monitor="val_score", dtype="float32"):
+                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, loss="squared_error", monitor="val_score",
+                 dtype="float32"):
         self._common_init(hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
                           learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
                           momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon,
                           n_iter_no_change, max_fun, monitor, dtype)
+        self.loss = loss
+
+    def _check_own_params(self) -> None:
+        super()._check_own_params()
+        if self.loss != "squared_error":
+            raise ValueError(f"loss must be 'squared_error' (scikit-learn's 'poisson' is not available in fastmlp); "
+                             f"got {self.loss!r}")
 
     def _output_layer(self, n_outputs: int) -> tuple:
         return "identity", "mse"
