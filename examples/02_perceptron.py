@@ -10,7 +10,7 @@ two classes, the rule stops making mistakes after finitely many updates.
 What the script shows: starting from zero weights on 200 points that a line separates
 with a margin, the number of mistakes made during each epoch falls to zero; a callback
 stops training after the first mistake-free epoch. It prints the mistakes per epoch and
-the learnt line.
+the learnt line, and the mistakes of fm.Perceptron, the same rule as an estimator.
 """
 import argparse
 from pathlib import Path
@@ -49,9 +49,16 @@ def main(plot_dir=None):
     print(f"learnt line: {w[0]:.3f}*x1 + {w[1]:.3f}*x2 {b:+.3f} = 0")
     final_accuracy = model.evaluate(X, y)["accuracy"]
     print(f"accuracy of the final weights on all samples: {final_accuracy:.3f}")
+    try:  # the same rule as a scikit-learn-style estimator (needs scikit-learn)
+        estimator_mistakes = fm.Perceptron(random_state=0).fit(X, y).mistakes_
+        print(f"fm.Perceptron, its own shuffling: mistakes per epoch {estimator_mistakes}")
+    except ImportError as error:
+        estimator_mistakes = None
+        print(f"(fm.Perceptron skipped: {error})")
     if plot_dir is not None:
         save_figures(plot_dir, model, X, y)
-    return {"mistakes_per_epoch": mistakes, "final_accuracy": final_accuracy, "weights": w.tolist(), "bias": b}
+    return {"mistakes_per_epoch": mistakes, "final_accuracy": final_accuracy, "weights": w.tolist(), "bias": b,
+            "estimator_mistakes_per_epoch": estimator_mistakes}
 
 
 def save_figures(plot_dir, model, X, y):

@@ -108,6 +108,8 @@ def test_02_perceptron_mistakes_reach_zero(run_example):
     X, y = module.separable_data()
     predicted = (X @ np.array(found["weights"]) + found["bias"] > 0).astype(int)
     np.testing.assert_array_equal(predicted, y)    # the learnt line separates every sample
+    if importlib.util.find_spec("sklearn"):        # fm.Perceptron, the same rule as an estimator
+        assert found["estimator_mistakes_per_epoch"][0] > 0 and found["estimator_mistakes_per_epoch"][-1] == 0
 
 
 def test_03_logistic_unit_separates_separable_data(run_example):
