@@ -317,17 +317,9 @@ class NetworkEstimator(BaseEstimator):
         return self._model
 
     # ------------------------------------------------------------------ data
-    def _engine_dtype(self, settings: dict):
-        if self.__sklearn_is_fitted__():
-            return self._model.dtype
-        return _ENGINE_DTYPES[settings["dtype"]]
-
-    def _check_X(self, X, dtype, reset: bool, name: str = "X"):
-        # validate_data checks shape, finiteness, dtype and the feature count/names (n_features_in_).
-        return validate_data(self, X, reset=reset, dtype=dtype, order="C")
-
     def _features(self, X) -> np.ndarray:
-        """X checked against the fitted model and converted for the engine (m, n_features)."""
+        """X checked against the fitted model (feature count and names, finiteness) and converted
+        for the engine: C-contiguous, the engine's dtype, (m, n_features)."""
         check_is_fitted(self)
         return validate_data(self, X, reset=False, dtype=self._model.dtype, order="C")
 
@@ -347,6 +339,8 @@ class NetworkEstimator(BaseEstimator):
                              "across calls; use fit(..., validation_data=...) or early_stopping with fit")
         first_pass = not self.__sklearn_is_fitted__() or not (settings["warm_start"] or incremental)
         dtype = _ENGINE_DTYPES[settings["dtype"]] if first_pass else self._model.dtype
+        if first_pass:
+            self._model = None  # a fresh fit that fails leaves no stale network behind new classes_
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C", multi_output=True,
@@ -372,7 +366,7 @@ class NetworkEstimator(BaseEstimator):
         elif settings["early_stopping"] and settings["solver"] != "lbfgs":
             X, Y, raw_weights, validation = self._hold_out(X, Y, raw_weights, strata, settings, rng)
         self._prepare_validation_curves(validation is not None, settings)
-        if not incremental:
+        if first_pass or not incremental:  # partial_fit keeps drawing from the stream it started
             self._model.seed = int(rng.randint(_SEED_LIMIT))
             self._network.reseed_shuffle(self._model.seed)
 
@@ -513,7 +507,7 @@ class NetworkEstimator(BaseEstimator):
                 self._no_improvement_count = 0
         if not converged and not incremental:
             warnings.warn(f"{type(self).__name__}: the maximum number of iterations ({settings['max_iter']}) was "
-                          "reached and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+                          "reached and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
         if early_stopping:
             network.set_parameters(self._best_parameters)  # the best epoch's weights, stopped early or not
             del self._best_parameters
@@ -627,7 +621,7 @@ class NetworkEstimator(BaseEstimator):
         if result.status != 0:
             message = result.message.decode() if isinstance(result.message, bytes) else str(result.message)
             warnings.warn(f"{type(self).__name__}: lbfgs failed to converge after {self.n_iter_} iterations "
-                          f"({message}). Increase max_iter or scale the data.", ConvergenceWarning, stacklevel=3)
+                          f"({message}). Increase max_iter or scale the data.", ConvergenceWarning, stacklevel=4)
 
     def _lbfgs_options(self) -> dict:
         return {}

@@ -111,7 +111,7 @@ class Perceptron(_LinearClassifier):
     n_iter_ : int
         Epochs run by the last fit (1 for partial_fit).
     t_ : int
-        Samples seen in all (times each one-vs-rest perceptron).
+        Training samples seen (rows × epochs, over all fits).
     n_features_in_ : int
     """
 
@@ -203,7 +203,7 @@ class Perceptron(_LinearClassifier):
             if not incremental:
                 warnings.warn(f"Perceptron: {settings['max_iter']} epochs still made mistakes; the classes may not "
                               "be linearly separable (increase max_iter or use a model with a hidden layer)",
-                              ConvergenceWarning, stacklevel=3)
+                              ConvergenceWarning, stacklevel=4)
         for j, unit in enumerate(units):
             W[:, j] = unit.get_weights(0)[:, 0]
             b[j] = unit.get_bias(0)[0]

@@ -158,13 +158,18 @@ class _MLPBase(NetworkEstimator):
         """scikit-learn's initialisation, drawn in its order from the same generator: W and b
         of each layer uniform in ±sqrt(f / (n_in + n_out)), f = 2 after logistic units, else 6."""
         network = self._network
-        activations = [layer.activation for layer in self._model.layers[:-1]]
+        hidden = [layer.activation for layer in self._model.layers[:-1]]
         parts = []
         n_in = network.input_dim
         for index in range(network.num_layers):
             n_out = network.layer_units(index)
-            feeding = activations[min(index, len(activations) - 1)] if activations else "identity"
-            bound = np.sqrt((2.0 if feeding == "sigmoid" else 6.0) / (n_in + n_out))
+            # scikit-learn's one activation decides for every layer; with a list, each hidden
+            # layer's own activation decides, and the last one's for the output layer
+            if isinstance(self.activation, str):
+                logistic = canonical_activation(self.activation) == "sigmoid"
+            else:
+                logistic = hidden[min(index, len(hidden) - 1)] == "sigmoid"
+            bound = np.sqrt((2.0 if logistic else 6.0) / (n_in + n_out))
             parts.append(rng.uniform(-bound, bound, (n_in, n_out)).ravel())
             parts.append(rng.uniform(-bound, bound, n_out))
             n_in = n_out
