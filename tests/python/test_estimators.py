@@ -687,3 +687,22 @@ def test_linear_svm_alpha_is_one_over_c_n():
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12)
     assert a.model_.layers[-1].activation == "identity" and a.model_.loss == "hinge"
     assert a.decision_function(X).shape == (60, 3)
+
+
+def test_feature_names_travel_with_the_model(tmp_path):
+    # scikit-learn records feature_names_in_ when X is a DataFrame; the model file keeps them.
+    model, X, y = fitted("LogisticRegression")
+    model.feature_names_in_ = np.array(["sepal", "petal", "stem", "leaf"], dtype=object)
+    model.save(tmp_path / "named.fmlp")
+    loaded = fm.load(tmp_path / "named.fmlp")
+    np.testing.assert_array_equal(loaded.feature_names_in_, model.feature_names_in_)
+    assert loaded.feature_names_in_.dtype == object
+
+
+def test_lbfgs_records_a_curve_per_iteration_with_validation():
+    X, y = blobs(n_samples=120, spread=1.0)
+    model = fm.LogisticRegression(C=10.0).fit(X[:80], y[:80], validation_data=(X[80:], y[80:]))
+    assert len(model.loss_curve_) == len(model.validation_scores_) == model.n_iter_ > 1
+    assert model.loss_curve_ == sorted(model.loss_curve_, reverse=True)  # L-BFGS only accepts descent
+    assert model.loss_ == model.loss_curve_[-1]
+    assert model.validation_scores_[-1] == model.score(X[80:], y[80:])
