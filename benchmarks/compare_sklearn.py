@@ -133,8 +133,9 @@ def markdown(rows, seeds, threads, dtype) -> str:
         paired = np.array([f[0] - s[0] for f, s in zip(fa, sk)])
         error = paired.std(ddof=1) / np.sqrt(paired.size) if paired.size > 1 else 0.0
         lines.append(
-            f"| {name} | {task} | {shape[0]} × {shape[1]} | {sk_score:.4f} | {fa_score:.4f} | {fa_score - sk_score:+.4f} "
-            f"({metric}) | {paired.mean():+.4f} ± {error:.4f} | {sk_time * 1e3:.0f} ms | {fa_time * 1e3:.0f} ms | "
+            f"| {name} | {task} | {shape[0]} × {shape[1]} | {sk_score:.4f} | {fa_score:.4f} | "
+            f"{fa_score - sk_score:+.4f} ({metric}) | {paired.mean():+.4f} ± {error:.4f} | "
+            f"{sk_time * 1e3:.0f} ms | {fa_time * 1e3:.0f} ms | "
             f"{sk_time / fa_time:.1f}× | "
             f"{median([r[2] for r in sk]):.0f} / {median([r[2] for r in fa]):.0f} | {sk_epoch:.2f} / {fa_epoch:.2f} |")
     lines.append("")
@@ -145,7 +146,7 @@ def markdown(rows, seeds, threads, dtype) -> str:
     return "\n".join(lines)
 
 
-def machine_line(threads: int) -> str:
+def machine_line() -> str:
     try:
         model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
@@ -173,25 +174,21 @@ def main(argv=None) -> int:
         parser.error(f"unknown data set(s) {unknown}; choose from {', '.join(DATASETS)}")
 
     fm.set_num_threads(args.threads)
-    try:
-        from threadpoolctl import threadpool_limits
-        limits = threadpool_limits(limits=args.threads)
-    except ImportError:  # scikit-learn brings threadpoolctl; without it OpenBLAS uses its default
-        limits = None
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
     seeds = list(range(args.seeds))
-    params = {}
-    before = machine_line(args.threads)
-    rows = run(names, seeds, params, args.dtype, lambda text: print(text, file=sys.stderr, flush=True))
-    after = machine_line(args.threads)
+    before = machine_line()
+    with threadpool_limits(limits=args.threads):
+        rows = run(names, seeds, {}, args.dtype, lambda text: print(text, file=sys.stderr, flush=True))
+    after = machine_line()
+    command = " ".join(sys.argv[1:] if argv is None else argv)
     report = "\n".join([markdown(rows, seeds, args.threads, args.dtype), "",
                         f"Machine at the start: {before}", f"Machine at the end: {after}", "",
-                        "Command: python benchmarks/compare_sklearn.py " + " ".join(sys.argv[1:] if argv is None else argv)])
+                        f"Command: python benchmarks/compare_sklearn.py {command}".rstrip()])
     print(report)
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as file:
             file.write(report + "\n")
-    if limits is not None:
-        limits.unregister() if hasattr(limits, "unregister") else None
     return 0
 
 

@@ -1,7 +1,6 @@
 """fastmlp's scikit-learn estimators: API, agreement with scikit-learn, interop (Pipeline,
 GridSearchCV, cross_val_score, clone, pickle), model files, weights, validation and early
 stopping, and the lecture's small truths."""
-import io
 import pickle
 import subprocess
 import sys

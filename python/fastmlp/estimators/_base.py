@@ -46,7 +46,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data  # noqa: E402
 
 from ..errors import DivergenceError, FormatError  # noqa: E402
-from ..layers import Dense, canonical_activation  # noqa: E402
+from ..layers import Dense  # noqa: E402
 from ..model import Sequential  # noqa: E402
 from ..optimizers import SGD, Adam  # noqa: E402
 
