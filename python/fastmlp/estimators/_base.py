@@ -613,6 +613,8 @@ class NetworkEstimator(BaseEstimator):
         result = scipy.optimize.minimize(objective, network.get_parameters().astype(np.float64), jac=True,
                                          method="L-BFGS-B", options=options, callback=after_iteration)
         network.set_parameters(result.x.astype(network.dtype))
+        self._model.optimizer = None  # the model file should not name an optimiser that was not used
+        self._optimizer_key = None
         if not np.all(np.isfinite(result.x)):
             raise DivergenceError("L-BFGS produced non-finite weights; standardise the inputs")
         self.n_iter_ = int(result.nit)
