@@ -189,14 +189,22 @@ void bind_network(py::module_& m, const char* name) {
            py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none())
       .def("train_epoch",
            [](Bound& b, const Ref& X, const Ref& Y, const OptionalWeights& sample_weight, Index batch_size,
-              bool shuffle) {
+              bool shuffle, const py::object& progress) {
              auto g = b.lock();
              const T* w = weights_pointer<T>(sample_weight, X.rows());
+             // A few times a second the engine takes the GIL back: to move a progress bar and to
+             // let Ctrl-C stop a long epoch (a raised KeyboardInterrupt unwinds out of the loop).
+             auto report = [&progress](Index samples_done) {
+               py::gil_scoped_acquire acquire;
+               if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+               if (!progress.is_none()) progress(samples_done);
+             };
              py::gil_scoped_release release;
-             return b.net.train_epoch(X, Y, w, batch_size, shuffle);
+             return b.net.train_epoch(X, Y, w, batch_size, shuffle, report);
            },
            py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(), py::arg("batch_size") = 32,
-           py::arg("shuffle") = true)
+           py::arg("shuffle") = true, py::arg("progress") = py::none(),
+           "One epoch of mini-batches; progress(samples_done) is called a few times a second.")
       .def("train_epochs",
            [](Bound& b, const Ref& X, const Ref& Y, const OptionalWeights& sample_weight, Index batch_size,
               bool shuffle, Index epochs) {
@@ -217,6 +225,7 @@ void bind_network(py::module_& m, const char* name) {
            [](Bound& b, const Ref& X) {
              auto g = b.lock();
              b.net.check_input(X);
+             if (!X.allFinite()) throw std::invalid_argument("X contains NaN or infinity");
              py::array_t<T, py::array::c_style> out({X.rows(), b.net.output_dim()});
              Eigen::Map<Matrix<T>> view(out.mutable_data(), X.rows(), b.net.output_dim());
              py::gil_scoped_release release;

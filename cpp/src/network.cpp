@@ -1,6 +1,10 @@
 #include "fastmlp/network.hpp"
 
+#include "fastmlp/parallel.hpp"
+#include "fastmlp/threads.hpp"
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -133,13 +137,41 @@ void Network<T>::forward_rows(const ConstMatrixRef<T>& X) {
     auto Z_l = z_[i].topRows(m);
     // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
     Z_l.rowwise() = bias(l);
-    if (l == 0)
-      Z_l.noalias() += X * weights(l);
-    else
-      Z_l.noalias() += a_[i - 1].topRows(m) * weights(l);
+    if (m == 1) {
+      if (l == 0)
+        vector_times_weights(X.row(0), l, Z_l);
+      else
+        vector_times_weights(a_[i - 1].row(0), l, Z_l);
+    } else if (l == 0) {
+      multiply<T>(Z_l, X, weights(l), true);
+    } else {
+      multiply<T>(Z_l, a_[i - 1].topRows(m), weights(l), true);
+    }
     activate<T>(layer(l).activation, static_cast<T>(layer(l).negative_slope), Z_l, a_[i].topRows(m));
   }
   cached_rows_ = m;
+}
+
+template <class T>
+template <class RowExpression, class Destination>
+void Network<T>::vector_times_weights(const RowExpression& row, Index l, Destination& Z) {
+  // One row is a vector-matrix product: GEMV reads W once, where GEMM would first pack
+  // (copy) all of W. A large W is memory-bound, so its columns are split between threads:
+  // each core then streams only its own part of W, which stays in its own cache.
+  auto W = weights(l);
+  const Index n_out = W.cols();
+  const int threads = get_num_threads();
+  constexpr Index kParallelSize = 1 << 16;
+  if (threads < 2 || W.size() < kParallelSize) {
+    Z.row(0).noalias() += row * W;
+    return;
+  }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int t = 0; t < threads; ++t) {
+    const Index begin = n_out * t / threads;
+    const Index end = n_out * (t + 1) / threads;
+    Z.row(0).segment(begin, end - begin).noalias() += row * W.middleCols(begin, end - begin);
+  }
 }
 
 template <class T>
@@ -161,13 +193,13 @@ double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>&
     const auto i = static_cast<std::size_t>(l);
     auto dZ = delta_[i].topRows(m);
     if (l == 0)
-      weight_gradient(l).noalias() = X.transpose() * dZ;
+      multiply_transposed_left<T>(weight_gradient(l), X, dZ);
     else
-      weight_gradient(l).noalias() = a_[i - 1].topRows(m).transpose() * dZ;
+      multiply_transposed_left<T>(weight_gradient(l), a_[i - 1].topRows(m), dZ);
     bias_gradient(l) = dZ.colwise().sum();
     if (l == 0) break;  // no gradient with respect to the input data
     auto dA_prev = delta_[i - 1].topRows(m);
-    dA_prev.noalias() = dZ * weights(l).transpose();
+    multiply_transposed_right<T>(dA_prev, dZ, weights(l));
     multiply_by_derivative<T>(layer(l - 1).activation, static_cast<T>(layer(l - 1).negative_slope),
                               z_[i - 1].topRows(m), a_[i - 1].topRows(m), dA_prev);
   }
@@ -191,7 +223,8 @@ double Network<T>::train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<
 
 template <class T>
 PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight,
-                                   Index batch_size, bool shuffle) {
+                                   Index batch_size, bool shuffle, const ProgressCallback& progress,
+                                   double progress_interval) {
   check_targets(X, Y);
   if (batch_size < 1) throw std::invalid_argument("batch_size must be at least 1, got " + std::to_string(batch_size));
   const Index m = X.rows();
@@ -212,6 +245,7 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
   PassResult result;
   double loss_sum = 0.0;
   const bool classify = is_classification(loss_);
+  auto last_report = std::chrono::steady_clock::now();
   for (Index start = 0; start < m; start += batch_size) {
     const Index rows = std::min(batch_size, m - start);
     double loss;
@@ -238,6 +272,13 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
     optimizer_.step(parameters_, gradients_);
     loss_sum += loss * static_cast<double>(rows);
     result.samples += rows;
+    if (progress) {
+      const auto now = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(now - last_report).count() >= progress_interval) {
+        last_report = now;
+        progress(result.samples);
+      }
+    }
   }
   if (result.finite && !parameters_.allFinite()) result.finite = false;
   if (!result.finite) {

@@ -27,7 +27,7 @@ def get_num_threads() -> int:
 
 
 _ESTIMATORS = ("Perceptron", "LogisticRegression", "LinearSVM", "MLPClassifier", "MLPRegressor")
-_INSPECTION = ("gradient_check", "explain_step", "diagnose")
+_INSPECTION = ("gradient_check", "explain_step", "diagnose", "Diagnosis", "GradientCheckResult")
 
 
 def __getattr__(name):

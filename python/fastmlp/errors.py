@@ -1,4 +1,5 @@
 """Exceptions raised by fastmlp."""
+from __future__ import annotations
 
 
 class FormatError(ValueError):
@@ -6,4 +7,11 @@ class FormatError(ValueError):
 
 
 class DivergenceError(FloatingPointError):
-    """Training stopped because the loss became NaN or infinite."""
+    """Training stopped because the loss became NaN or infinite.
+
+    ``epoch`` is the 1-based epoch in which it happened (None when unknown).
+    """
+
+    def __init__(self, message: str, epoch: int | None = None):
+        super().__init__(message)
+        self.epoch = epoch

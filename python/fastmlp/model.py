@@ -240,24 +240,26 @@ class Sequential:
         probe = None
         if diagnostics:
             from .inspection import layer_diagnostics
-            rows = min(X.shape[0], 512)
-            probe = (X[:rows], Y[:rows])
+            # Evenly spaced rows: data sorted by class would bias a leading slice.
+            rows = np.linspace(0, X.shape[0] - 1, min(X.shape[0], 512)).astype(np.intp)
+            probe = (np.ascontiguousarray(X[rows]), np.ascontiguousarray(Y[rows]))
         for callback in callback_list:
             callback.on_train_begin({})
-        progress = _Progress(epochs, verbose)
+        progress = _Progress(epochs, X.shape[0], verbose)
         try:
             for epoch in range(epochs):
                 for callback in callback_list:
                     callback.on_epoch_begin(epoch, {})
                 started = time.perf_counter()
-                result = network.train_epoch(X, Y, weights, batch_size, bool(shuffle))
+                result = network.train_epoch(X, Y, weights, batch_size, bool(shuffle), progress.within_epoch)
                 seconds = time.perf_counter() - started
                 if not result.finite:
                     kept = "the initial weights" if epoch == 0 else f"the weights at the end of epoch {epoch}"
                     raise DivergenceError(
                         f"training diverged in epoch {epoch + 1} of {epochs}: the loss or the weights became "
                         f"NaN or infinite. The model keeps {kept}, the last finite ones. Try a smaller "
-                        f"learning rate (it is {network.learning_rate:g}) or standardise the inputs.")
+                        f"learning rate (it is {network.learning_rate:g}) or standardise the inputs.",
+                        epoch=epoch + 1)
                 logs = {"loss": result.loss}
                 if self.is_classifier:
                     logs["accuracy"] = result.correct / result.samples
@@ -272,6 +274,7 @@ class Sequential:
                     callback.on_epoch_end(epoch, logs)
                 progress.update(epoch, logs, X.shape[0] / max(seconds, 1e-12))
                 if self.stop_training:
+                    progress.stop_early(epoch)
                     break
         finally:
             progress.close()  # also when a callback raises or training diverges
@@ -322,8 +325,14 @@ class Sequential:
     def predict(self, X) -> np.ndarray:
         """Output-layer activations A[L], shape (n_samples, n_outputs): class probabilities
         after softmax/sigmoid, raw scores after identity."""
-        network = self._built_network()
-        return network.predict(self._features(X))
+        network = self._network
+        if (network is not None and self.preprocessing is None and type(X) is np.ndarray and X.ndim == 2
+                and X.dtype == self.dtype and X.flags.c_contiguous and X.shape[0] > 0
+                and X.shape[1] == network.input_dim):
+            # Fast path for ready arrays (one-row latency matters): the engine itself refuses
+            # NaN and infinity, so nothing here needs to read the data.
+            return network.predict(X)
+        return self._built_network().predict(self._features(X))
 
     def evaluate(self, X, y, sample_weight=None) -> dict:
         """Mean loss over (X, y), and accuracy for classifiers: {"loss": ..., "accuracy": ...}."""
@@ -355,13 +364,15 @@ class Sequential:
         loss, grads = network.gradients(X, Y, weights)
         return loss, [LayerGradients(dW, db) for dW, db in grads]
 
-    def explain_step(self, X, y) -> str:
+    def explain_step(self, X, y, preview_rows: int = 2) -> str:
         """One forward and backward pass over a small batch, written out in the notation."""
         from .inspection import explain_step
-        return explain_step(self, X, y)
+        return explain_step(self, X, y, preview_rows=preview_rows)
 
-    def diagnose(self, X, y) -> str:
-        """Gradient norms, saturated and dead units, and what looks wrong, in plain words."""
+    def diagnose(self, X, y):
+        """Gradient norms, saturated and dead units, and what looks wrong, in plain words.
+
+        Returns a Diagnosis: print it for the report; .findings holds the findings as data."""
         from .inspection import diagnose
         return diagnose(self, X, y)
 
@@ -457,23 +468,46 @@ def _stratified_holdout(labels: np.ndarray, n_val: int, rng: np.random.Generator
 
 
 class _Progress:
-    """A tqdm bar over epochs showing the latest losses and samples per second."""
+    """A tqdm bar over all samples of all epochs, with the latest losses and samples per second.
 
-    def __init__(self, epochs: int, verbose):
+    The engine reports a few times a second during an epoch, so a long epoch moves the bar too.
+    """
+
+    def __init__(self, epochs: int, samples_per_epoch: int, verbose):
         self.bar = None
         self.verbose = int(verbose)
+        self.epochs = epochs
+        self.samples_per_epoch = samples_per_epoch
+        self.done_in_epoch = 0
+        self.within_epoch = None
         if self.verbose == 1:
             from tqdm.auto import tqdm
-            self.bar = tqdm(total=epochs, unit="epoch", leave=True, dynamic_ncols=True)
+            self.bar = tqdm(total=epochs * samples_per_epoch, unit="sample", unit_scale=True, leave=True,
+                            dynamic_ncols=True, desc=f"epoch 1/{epochs}")
+            self.within_epoch = self._advance
+
+    def _advance(self, samples_done: int) -> None:
+        self.bar.update(samples_done - self.done_in_epoch)
+        self.done_in_epoch = samples_done
 
     def update(self, epoch: int, logs: dict, samples_per_second: float) -> None:
         shown = {key: f"{value:.4g}" for key, value in logs.items()}
         shown["samples/s"] = f"{samples_per_second:,.0f}"
         if self.bar is not None:
+            self._advance(self.samples_per_epoch)
+            self.done_in_epoch = 0
+            self.bar.set_description(f"epoch {min(epoch + 2, self.epochs)}/{self.epochs}", refresh=False)
             self.bar.set_postfix(shown, refresh=False)
-            self.bar.update(1)
+            self.bar.refresh()
         elif self.verbose == 2:
             print(f"epoch {epoch + 1}: " + " ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
+
+    def stop_early(self, epoch: int) -> None:
+        """Shrink the bar to the epochs that ran, so an early stop does not look unfinished."""
+        if self.bar is not None:
+            self.bar.total = (epoch + 1) * self.samples_per_epoch
+            self.bar.set_description(f"epoch {epoch + 1}/{self.epochs} (stopped early)", refresh=False)
+            self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "fastmlp/activation.hpp"
@@ -90,8 +91,15 @@ class Network {
   // One epoch of mini-batch training, shuffled with the network's own seeded generator.
   // If the loss or the weights stop being finite, the weights and optimiser state are
   // restored to what they were at the start of the epoch and `finite` is false.
+  //
+  // `progress`, when set, is called with the number of samples done so far, at most once per
+  // `progress_interval` seconds (and never per batch unless batches are that slow): it lets a
+  // caller move a progress bar or notice an interrupt. If it throws, the epoch stops there
+  // and the exception propagates; the weights are those after the last finished batch.
+  using ProgressCallback = std::function<void(Index samples_done)>;
   PassResult train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight,
-                         Index batch_size, bool shuffle);
+                         Index batch_size, bool shuffle, const ProgressCallback& progress = {},
+                         double progress_interval = 0.1);
 
   // Output activations for X, written to `out` (m × output_dim), in chunks.
   void predict(const ConstMatrixRef<T>& X, MatrixRef<T> out);
@@ -112,6 +120,8 @@ class Network {
   void ensure_capacity(Index rows);
   void ensure_batch_buffers(Index rows);
   void forward_rows(const ConstMatrixRef<T>& X);
+  template <class RowExpression, class Destination>
+  void vector_times_weights(const RowExpression& row, Index l, Destination& Z);
   Activation output_activation() const { return layers_.back().activation; }
   T output_slope() const { return static_cast<T>(layers_.back().negative_slope); }
 
