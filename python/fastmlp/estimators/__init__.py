@@ -13,7 +13,7 @@ Every estimator saves to a ``.fmlp`` file (``est.save(path)``, ``fm.load(path)``
 pickles through the same bytes.
 """
 from .. import serialization as _serialization
-from . import _base  # noqa: F401  (first: without scikit-learn it raises the ImportError naming the extra)
+from . import _checks  # noqa: F401  (first: without scikit-learn it raises the ImportError naming the extra)
 from .linear import LinearSVM, LogisticRegression, Perceptron
 from .mlp import MLPClassifier, MLPRegressor
 

@@ -1,5 +1,5 @@
-"""What fastmlp's estimators share: settings, targets and weights, the engine network, the
-training loop with scikit-learn's stopping rule, L-BFGS, and model files.
+"""The base of fastmlp's estimators: the engine network, the training loop with scikit-learn's
+stopping rule, L-BFGS, and model files and pickling.
 
 Objective. Every gradient-trained estimator minimises
 
@@ -20,201 +20,23 @@ the row (exactly so for full-batch training).
 from __future__ import annotations
 
 import math
-import numbers
-import re
 import warnings
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-try:
-    import sklearn
-    from sklearn.base import BaseEstimator, ClassifierMixin
-except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError("fastmlp's estimators (fm.MLPClassifier and the others) need scikit-learn; "
-                      "install it with: pip install 'fastmlp[sklearn]'") from error
-
-_MINIMUM_SKLEARN = (1, 6)
-if tuple(int(part) for part in re.findall(r"\d+", sklearn.__version__)[:2]) < _MINIMUM_SKLEARN:
-    raise ImportError(f"fastmlp's estimators need scikit-learn >= 1.6 (found {sklearn.__version__}); "
-                      "upgrade it with: pip install -U 'fastmlp[sklearn]'")
-
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.metrics import r2_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.utils import check_random_state  # noqa: E402
-from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels  # noqa: E402
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data  # noqa: E402
-
-from ..errors import DivergenceError, FormatError  # noqa: E402
-from ..layers import Dense  # noqa: E402
-from ..model import Sequential  # noqa: E402
-from ..optimizers import SGD, Adam  # noqa: E402
+from ..errors import DivergenceError, FormatError
+from ..layers import Dense
+from ..model import Sequential
+from ..optimizers import SGD, Adam
+from ._checks import (ENGINE_DTYPES, TRAINING_DEFAULTS, is_real, check_sample_weight, check_settings,
+                      decode_params, encode_params, engine_weights, plain)
 
 _SEED_LIMIT = 2 ** 31 - 1
-_STOCHASTIC = ("sgd", "adam")
-_ENGINE_DTYPES = {"float32": np.float32, "float64": np.float64}
-
-# Settings every gradient-trained estimator understands. An estimator exposes those that
-# mean something for it as constructor parameters; the others keep these values.
-TRAINING_DEFAULTS = {
-    "solver": "adam", "batch_size": "auto", "learning_rate": "constant", "learning_rate_init": 1e-3,
-    "power_t": 0.5, "max_iter": 200, "shuffle": True, "random_state": None, "tol": 1e-4, "verbose": False,
-    "warm_start": False, "momentum": 0.9, "nesterovs_momentum": True, "early_stopping": False,
-    "validation_fraction": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "n_iter_no_change": 10,
-    "max_fun": 15000, "monitor": "val_score", "dtype": "float32", "class_weight": None,
-}
-
-
-# ---------------------------------------------------------------------- parameter checks
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def check_int(name: str, value, low: int) -> int:
-    if not _is_int(value) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def check_real(name: str, value, low: float, high: float = math.inf, low_open: bool = False,
-               high_open: bool = False) -> float:
-    ok = _is_real(value) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-    if not ok:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open or high == math.inf else ']'}"
-        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}")
-    return float(value)
-
-
-def check_option(name: str, value, options) -> str:
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
-    return value
-
-
-def check_bool(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def check_settings(settings: dict) -> dict:
-    """Check the training settings shared by the estimators; return them cleaned."""
-    s = dict(settings)
-    s["solver"] = check_option("solver", s["solver"], ("sgd", "adam", "lbfgs"))
-    if s["batch_size"] != "auto":
-        s["batch_size"] = check_int("batch_size", s["batch_size"], 1)
-    s["learning_rate"] = check_option("learning_rate", s["learning_rate"], ("constant", "invscaling", "adaptive"))
-    s["learning_rate_init"] = check_real("learning_rate_init", s["learning_rate_init"], 0, low_open=True)
-    s["power_t"] = check_real("power_t", s["power_t"], 0)
-    s["max_iter"] = check_int("max_iter", s["max_iter"], 1)
-    s["shuffle"] = check_bool("shuffle", s["shuffle"])
-    random_state = s["random_state"]
-    if not (random_state is None or _is_int(random_state) or isinstance(random_state, np.random.RandomState)):
-        raise ValueError(f"random_state must be None, an integer or a numpy RandomState, got {random_state!r}")
-    s["tol"] = check_real("tol", s["tol"], 0)
-    if not (_is_int(s["verbose"]) or isinstance(s["verbose"], (bool, np.bool_))):
-        raise ValueError(f"verbose must be a bool or an integer, got {s['verbose']!r}")
-    s["warm_start"] = check_bool("warm_start", s["warm_start"])
-    s["momentum"] = check_real("momentum", s["momentum"], 0, 1, high_open=True)
-    s["nesterovs_momentum"] = check_bool("nesterovs_momentum", s["nesterovs_momentum"])
-    s["early_stopping"] = check_bool("early_stopping", s["early_stopping"])
-    s["validation_fraction"] = check_real("validation_fraction", s["validation_fraction"], 0, 1, high_open=True)
-    s["beta_1"] = check_real("beta_1", s["beta_1"], 0, 1, high_open=True)
-    s["beta_2"] = check_real("beta_2", s["beta_2"], 0, 1, high_open=True)
-    s["epsilon"] = check_real("epsilon", s["epsilon"], 0, low_open=True)
-    if not (isinstance(s["n_iter_no_change"], float) and s["n_iter_no_change"] == math.inf):
-        s["n_iter_no_change"] = check_int("n_iter_no_change", s["n_iter_no_change"], 1)
-    s["max_fun"] = check_int("max_fun", s["max_fun"], 1)
-    s["monitor"] = check_option("monitor", s["monitor"], ("val_score", "val_loss"))
-    s["dtype"] = check_option("dtype", s["dtype"], tuple(_ENGINE_DTYPES))
-    return s
-
-
-def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
-    """Sample weights as a float64 vector (n_samples,), or None; refuses what cannot be a weight."""
-    if sample_weight is None:
-        return None
-    weights = np.asarray(sample_weight)
-    if weights.ndim == 0:
-        weights = np.full(n_samples, weights)
-    if weights.ndim != 1 or weights.shape[0] != n_samples:
-        raise ValueError(f"sample_weight must have shape ({n_samples},), one weight per sample; "
-                         f"got shape {weights.shape}")
-    try:
-        weights = weights.astype(np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"sample_weight must contain numbers, got dtype {weights.dtype}") from error
-    if not np.all(np.isfinite(weights)):
-        raise ValueError("sample_weight contains NaN or infinity")
-    if np.any(weights < 0):
-        raise ValueError("sample_weight must be non-negative")
-    return weights
-
-
-def engine_weights(raw: np.ndarray | None, dtype):
-    """Raw weights r scaled to mean one (the engine's), and mean(r); (None, 1.0) without weights."""
-    if raw is None:
-        return None, 1.0
-    mean = float(raw.mean())
-    if not mean > 0:
-        raise ValueError("the sample weights are all zero: at least one sample needs a positive weight")
-    return np.ascontiguousarray(raw / mean, dtype=dtype), mean
-
-
-# ---------------------------------------------------------------------- JSON for model files
-def plain(value):
-    """A JSON value for numbers, strings, bools, None and (nested) lists; NaN/inf become None."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, np.str_):
-        return str(value)
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [plain(item) for item in value]
-    raise TypeError(f"cannot store {type(value).__name__} {value!r} in a model file")
-
-
-def encode_params(params: dict) -> dict:
-    """get_params() as JSON: tuples and dicts are tagged so that they come back as they were."""
-    def encode(value):
-        if isinstance(value, tuple):
-            return {"tuple": [encode(item) for item in value]}
-        if isinstance(value, dict):
-            return {"dict": [[encode(key), encode(item)] for key, item in value.items()]}
-        if isinstance(value, list):
-            return [encode(item) for item in value]
-        if isinstance(value, np.random.RandomState):
-            return None  # the generator's state means nothing once the model is trained
-        return plain(value)
-    return {name: encode(value) for name, value in params.items()}
-
-
-def decode_params(encoded) -> dict:
-    def decode(value):
-        if isinstance(value, dict):
-            if set(value) == {"tuple"} and isinstance(value["tuple"], list):
-                return tuple(decode(item) for item in value["tuple"])
-            if set(value) == {"dict"} and isinstance(value["dict"], list):
-                return {decode(key): decode(item) for key, item in value["dict"]}
-            raise ValueError(f"unexpected object {value!r} among the parameters")
-        if isinstance(value, list):
-            return [decode(item) for item in value]
-        return value
-    if not isinstance(encoded, dict):
-        raise ValueError("the estimator parameters must be a JSON object")
-    return {str(name): decode(value) for name, value in encoded.items()}
 
 
 # ---------------------------------------------------------------------- the base class
@@ -338,7 +160,7 @@ class NetworkEstimator(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True: there is no held-out set "
                              "across calls; use fit(..., validation_data=...) or early_stopping with fit")
         first_pass = not self.__sklearn_is_fitted__() or not (settings["warm_start"] or incremental)
-        dtype = _ENGINE_DTYPES[settings["dtype"]] if first_pass else self._model.dtype
+        dtype = ENGINE_DTYPES[settings["dtype"]] if first_pass else self._model.dtype
         if first_pass:
             self._model = None  # a fresh fit that fails leaves no stale network behind new classes_
         if y is None:
@@ -696,10 +518,10 @@ class NetworkEstimator(BaseEstimator):
         if name in ("best_loss_", "best_validation_loss_") and value is None:
             return None if name == "best_loss_" else np.inf
         if isinstance(value, list):
-            if not all(item is None or _is_real(item) for item in value):
+            if not all(item is None or is_real(item) for item in value):
                 raise ValueError(f"{name} must be a list of numbers")
             return [math.nan if item is None else item for item in value]
-        if value is not None and not _is_real(value):
+        if value is not None and not is_real(value):
             raise ValueError(f"{name} must be a number, found {value!r}")
         return value
 
@@ -721,196 +543,3 @@ class NetworkEstimator(BaseEstimator):
         if type(restored) is not type(self):
             raise FormatError(f"the pickled bytes hold a {type(restored).__name__}, not a {type(self).__name__}")
         self.__dict__.update(restored.__dict__)
-
-
-# ---------------------------------------------------------------------- classifiers
-class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
-    """Labels of any type (strings, integers) mapped to output units.
-
-    Two classes: one output unit for classes_[1]. More: one unit per class (softmax, or
-    one-vs-rest for hinge and step outputs). Multi-label indicator targets (MLPClassifier
-    only): one sigmoid unit per label.
-    """
-
-    _is_classifier_network = True
-    _supports_multilabel = False
-    _threshold = 0.5  # an output above it says "this class" (0 for identity outputs)
-    _STATE = NetworkEstimator._STATE + ("_multilabel",)
-
-    def _prepare_targets(self, y, first_pass, incremental, classes):
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        target_type = type_of_target(y)
-        multilabel = target_type == "multilabel-indicator"
-        if multilabel and not self._supports_multilabel:
-            raise ValueError(f"{type(self).__name__} takes one label per sample (a 1-D y); got a multi-label "
-                             "indicator matrix. Use fm.MLPClassifier for multi-label problems")
-        if y.ndim == 2 and not multilabel:
-            raise ValueError(f"y must be 1-D (one label per sample); got shape {y.shape}")
-        if first_pass and incremental and classes is None and not multilabel:
-            raise ValueError("classes must be passed on the first call to partial_fit "
-                             "(all the labels the data will ever have, e.g. np.unique(y_all))")
-        if first_pass:
-            self._multilabel = multilabel
-            if multilabel:
-                self.classes_ = np.arange(y.shape[1])
-            else:
-                self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))
-                if self.classes_.shape[0] < 2:
-                    raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes, but y holds "
-                                     f"only one class ({self.classes_[0]!r})")
-        elif multilabel != self._multilabel or (multilabel and y.shape[1] != self.classes_.shape[0]):
-            raise ValueError("y is not of the kind this estimator was fitted on "
-                             f"({'multi-label' if self._multilabel else 'one label per sample'} "
-                             f"with {self.classes_.shape[0]} classes)")
-        elif not incremental and not multilabel:
-            present = unique_labels(y)
-            if set(present.tolist()) != set(self.classes_.tolist()):
-                raise ValueError("warm_start can only be used where y has the same classes as in the previous "
-                                 f"call to fit. Previously got {self.classes_}, y has {present}")
-        if multilabel:
-            return y.astype(np.float64), None
-        codes = self._codes(y)
-        return self._one_hot(codes), codes
-
-    def _codes(self, labels) -> np.ndarray:
-        """Positions of labels in classes_; ValueError naming labels the model does not know."""
-        labels = np.asarray(labels)
-        try:
-            positions = np.searchsorted(self.classes_, labels)
-        except TypeError as error:
-            raise ValueError(f"labels of type {labels.dtype} cannot be compared with classes_ "
-                             f"{self.classes_!r}") from error
-        positions = np.clip(positions, 0, self.classes_.shape[0] - 1)
-        unknown = self.classes_[positions] != labels
-        if np.any(unknown):
-            raise ValueError(f"y has labels not in classes_ {self.classes_.tolist()}: "
-                             f"{np.unique(labels[unknown]).tolist()[:5]}")
-        return positions
-
-    def _one_hot(self, codes: np.ndarray) -> np.ndarray:
-        n_classes = self.classes_.shape[0]
-        if n_classes == 2:
-            return codes.reshape(-1, 1).astype(np.float64)
-        encoded = np.zeros((codes.shape[0], n_classes))
-        encoded[np.arange(codes.shape[0]), codes] = 1.0
-        return encoded
-
-    @property
-    def _n_outputs_for_classes(self) -> int:
-        return self.classes_.shape[0] if (self._multilabel or self.classes_.shape[0] > 2) else 1
-
-    def _validation_targets(self, y_val) -> np.ndarray:
-        if self._multilabel:
-            if y_val.ndim != 2 or y_val.shape[1] != self.classes_.shape[0]:
-                raise ValueError(f"y_val must be a ({y_val.shape[0]}, {self.classes_.shape[0]}) indicator matrix")
-            return y_val.astype(np.float64)
-        return self._one_hot(self._codes(column_or_1d(y_val)))
-
-    def _class_weight_vector(self, class_weight, codes, sample_weight=None) -> np.ndarray:
-        """One weight per class of classes_ from class_weight (None, 'balanced' or a dict)."""
-        n_classes = self.classes_.shape[0]
-        if class_weight is None:
-            return np.ones(n_classes)
-        if isinstance(class_weight, str):
-            if class_weight != "balanced":
-                raise ValueError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}; "
-                                 f"got {class_weight!r}")
-            # scikit-learn's definition: n_samples / (n_classes · count of the class), where
-            # with sample weights the counts are sums of weights
-            counts = np.bincount(codes, weights=sample_weight, minlength=n_classes).astype(np.float64)
-            present = counts > 0
-            vector = np.ones(n_classes)
-            vector[present] = counts.sum() / (present.sum() * counts[present])
-            return vector
-        if not isinstance(class_weight, dict):
-            raise ValueError(f"class_weight must be None, 'balanced' or a dict {{label: weight}}; got {class_weight!r}")
-        vector = np.ones(n_classes)
-        known = {label: index for index, label in enumerate(self.classes_.tolist())}
-        for label, weight in class_weight.items():
-            label = label.item() if isinstance(label, np.generic) else label
-            if label not in known:
-                raise ValueError(f"class_weight names the label {label!r}, which is not among the classes "
-                                 f"{self.classes_.tolist()}")
-            if not _is_real(weight) or not math.isfinite(weight) or weight < 0:
-                raise ValueError(f"class_weight[{label!r}] must be a finite number >= 0, got {weight!r}")
-            vector[known[label]] = float(weight)
-        return vector
-
-    def _apply_class_weight(self, raw_weights, strata, settings, incremental):
-        class_weight = settings["class_weight"]
-        if class_weight is None:
-            return raw_weights
-        if self._multilabel:
-            raise ValueError("class_weight is not supported for multi-label targets; use sample_weight")
-        if incremental and class_weight == "balanced":
-            raise ValueError("class_weight='balanced' is not supported by partial_fit: one chunk's class balance is "
-                             "not the data's. Compute the weights on all the data "
-                             "(sklearn.utils.class_weight.compute_class_weight) and pass them as a dict")
-        per_sample = self._class_weight_vector(class_weight, strata, raw_weights)[strata]
-        return per_sample if raw_weights is None else raw_weights * per_sample
-
-    def _check_weighted_classes(self, raw_weights, strata) -> None:
-        if raw_weights is None or strata is None:
-            return
-        weighted = np.unique(strata[raw_weights > 0])
-        if weighted.shape[0] < 2 and self.classes_.shape[0] >= 2 and np.unique(strata).shape[0] >= 2:
-            raise ValueError(f"only one class ({self.classes_[weighted[0]]!r}) has a positive sample weight; "
-                             "a classifier needs samples of at least 2 classes")
-
-    def _restore_targets(self, description: dict, state: dict, n_outputs: int) -> None:
-        classes = description.get("classes")
-        if not isinstance(classes, list) or len(classes) < 2:
-            raise ValueError("a classifier's description needs 'classes', a list of at least 2 labels")
-        if not all(isinstance(label, (str, int, float, bool)) for label in classes):
-            raise ValueError("class labels must be strings or numbers")
-        self.classes_ = np.asarray(classes)
-        if len(set(classes)) != len(classes):
-            raise ValueError("the class labels are not distinct")
-        self._multilabel = self._restored_value("_multilabel", state.get("_multilabel", False))
-        if self._multilabel and not self._supports_multilabel:
-            raise ValueError(f"{type(self).__name__} does not do multi-label classification")
-        expected = len(classes) if (len(classes) > 2 or self._multilabel) else 1
-        if n_outputs != expected:
-            raise ValueError(f"{len(classes)} classes need {expected} output units; the network has {n_outputs}")
-
-    def _restored_value(self, name, value):
-        if name == "_multilabel":
-            if not isinstance(value, bool):
-                raise ValueError("_multilabel must be true or false")
-            return value
-        return NetworkEstimator._restored_value(name, value)
-
-    # ------------------------------------------------------------------ predictions
-    def _decide(self, outputs: np.ndarray) -> np.ndarray:
-        """Class positions (m,) from output-layer values (m, n_outputs); an indicator for multi-label."""
-        if self._multilabel:
-            return (outputs > self._threshold).astype(int)
-        if outputs.shape[1] == 1:
-            return (outputs[:, 0] > self._threshold).astype(int)
-        return np.argmax(outputs, axis=1)
-
-    def _labels(self, outputs: np.ndarray) -> np.ndarray:
-        decided = self._decide(outputs)
-        return decided if self._multilabel else self.classes_[decided]
-
-    def _validation_score(self, X_val, Y_val, raw_weights, result) -> float:
-        if raw_weights is None and not self._multilabel:
-            return result.correct / result.samples  # the engine counted with the same rule as _decide
-        outputs = self._network.predict(X_val)
-        correct = self._decide(outputs) == self._decide(Y_val)  # 0/1 targets sit on either side of 0 and 0.5
-        if correct.ndim == 2:
-            correct = correct.all(axis=1)
-        return float(np.average(correct, weights=raw_weights))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = self._supports_multilabel
-        tags.target_tags.multi_output = self._supports_multilabel
-        return tags
-
-
-def r2_of_outputs(Y: np.ndarray, P: np.ndarray, sample_weight=None) -> float:
-    """R² averaged over output columns (scikit-learn's score for regressors)."""
-    return float(r2_score(Y, P, sample_weight=sample_weight))

@@ -19,7 +19,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..errors import DivergenceError
-from ._base import _STOCHASTIC, ClassifierNetwork, check_real
+from ._checks import STOCHASTIC_SOLVERS, check_real
+from ._classifier import ClassifierNetwork
 
 
 class _LinearClassifier(ClassifierNetwork):
@@ -232,7 +233,7 @@ class _GradientLinearClassifier(_LinearClassifier):
         """
         return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
 
-    @available_if(lambda self: self.solver in _STOCHASTIC)
+    @available_if(lambda self: self.solver in STOCHASTIC_SOLVERS)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y) (solver 'sgd' or 'adam'); `classes` is required on the first call."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
@@ -416,7 +417,7 @@ class LinearSVM(_GradientLinearClassifier):
         check_real("C", self.C, 0, low_open=True)
         if self.alpha is not None:
             check_real("alpha", self.alpha, 0)
-        if self.solver not in _STOCHASTIC:
+        if self.solver not in STOCHASTIC_SOLVERS:
             raise ValueError(f"LinearSVM's solver must be 'adam' or 'sgd' (the hinge is not smooth enough for "
                              f"L-BFGS); got {self.solver!r}")
 

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ..layers import Dense, canonical_activation
-from ._base import _STOCHASTIC, ClassifierNetwork, NetworkEstimator, check_real, r2_of_outputs
+from ._base import NetworkEstimator
+from ._checks import STOCHASTIC_SOLVERS, check_real
+from ._classifier import ClassifierNetwork
 
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu")
 LEAKY_RELU_SLOPE = 0.01
@@ -269,7 +272,7 @@ class MLPClassifier(ClassifierNetwork, _MLPBase):
         """
         return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
 
-    @available_if(lambda self: self.solver in _STOCHASTIC)
+    @available_if(lambda self: self.solver in STOCHASTIC_SOLVERS)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y) with solver 'sgd' or 'adam'; `classes` is required on the first call."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
@@ -343,7 +346,7 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         return Y_val
 
     def _validation_score(self, X_val, Y_val, raw_weights, result) -> float:
-        return r2_of_outputs(Y_val, self._network.predict(X_val), raw_weights)
+        return float(r2_score(Y_val, self._network.predict(X_val), sample_weight=raw_weights))
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Train on X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_outputs).
@@ -362,7 +365,7 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         """
         return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
 
-    @available_if(lambda self: self.solver in _STOCHASTIC)
+    @available_if(lambda self: self.solver in STOCHASTIC_SOLVERS)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y) with solver 'sgd' or 'adam'."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
