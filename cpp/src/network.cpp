@@ -20,6 +20,7 @@ std::string layer_label(Index l) { return "layer " + std::to_string(l); }
 template <class T>
 Network<T>::Network(Index input_dim, std::vector<LayerSpec> layers, Loss loss, std::uint64_t seed)
     : input_dim_(input_dim), layers_(std::move(layers)), loss_(Loss::none) {
+  get_num_threads();  // first use fixes Eigen's own GEMM to one thread (see parallel.hpp)
   if (input_dim_ < 1) throw std::invalid_argument("input_dim must be at least 1, got " + std::to_string(input_dim_));
   if (layers_.empty()) throw std::invalid_argument("a network needs at least one layer");
   const Index last = num_layers() - 1;

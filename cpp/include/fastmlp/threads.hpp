@@ -3,7 +3,9 @@
 
 namespace fastmlp {
 
-// n >= 1 threads; n = 0 means "as many as the machine has".
+// n >= 1 threads; n = 0 means "as many as the machine has". The default is OpenMP's
+// (OMP_NUM_THREADS, else the number of cores). The first call to either function also sets
+// Eigen's own GEMM to one thread: the engine decides itself which products to split.
 void set_num_threads(int n);
 int get_num_threads();
 
