@@ -148,6 +148,26 @@ TYPED_TEST(ActivationTest, DerivativeMultipliesTheIncomingDeltaInPlace) {
   EXPECT_LE(max_scaled_difference(delta, expected), tolerance<TypeParam>());
 }
 
+TEST(ActivationPrecision, EluKeepsRelativeAccuracyNearZeroAndFarBelow) {
+  // Near zero e^z − 1 computed as written loses the leading digits (e^−1e−10 − 1 comes out as
+  // −1.00000008e−10); expm1(−1e−10) = −9.999999999500001e−11.
+  // Far below zero the derivative e^z must not be recovered as A + 1 = (e^z − 1) + 1, which is
+  // 0 at z = −40 instead of e^−40 = 4.248354255291589e−18.
+  const Matrix<double> Z = rows<double>({{-1e-10, -40.0}});
+  const Matrix<double> A = apply<double>(Activation::elu, Z);
+  EXPECT_NEAR(A(0, 0) / -9.999999999500001e-11, 1.0, 1e-13);
+  const Matrix<double> dA = derivative<double>(Activation::elu, Z);
+  EXPECT_NEAR(dA(0, 1) / 4.248354255291589e-18, 1.0, 1e-13);
+  EXPECT_NEAR(dA(0, 0), 1.0 - 1e-10, 1e-16);
+}
+
+TEST(ActivationPrecision, SigmoidDerivativeKeepsRelativeAccuracyInTheTails) {
+  // σ'(−40) = σ(−40)(1 − σ(−40)) = e^−40 / (1 + e^−40)² = 4.248354255291589e−18 (to 17 digits).
+  const Matrix<double> Z = rows<double>({{-40.0}});
+  EXPECT_NEAR(derivative<double>(Activation::sigmoid, Z)(0, 0) / 4.248354255291589e-18, 1.0, 1e-13);
+  EXPECT_NEAR(apply<double>(Activation::sigmoid, Z)(0, 0) / 4.248354255291589e-18, 1.0, 1e-13);
+}
+
 // At |z| = 1000 every exp would overflow if taken naively: values and derivatives must be
 // finite and equal to their limits exactly.
 struct Limits {

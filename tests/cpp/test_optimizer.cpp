@@ -113,6 +113,17 @@ TYPED_TEST(OptimizerTest, AdamTwoSteps) {
   EXPECT_EQ(adam.steps_taken(), 2);
 }
 
+TYPED_TEST(OptimizerTest, AdamsFirstStepHasLengthLrWhateverTheGradientsScale) {
+  using T = TypeParam;
+  // Step 1: m̂ = g and ŝ = g² exactly, so each parameter moves by lr · g/(|g| + ε) = lr · sign(g)
+  // up to ε/|g|. With lr = 1 a relative error of 1e−5 in 1 − β2 (as 1 − float(0.999) has)
+  // would show as 5e−6 here.
+  auto adam = bound(Optimizer<T>(AdamConfig{1.0, 0.9, 0.999, 1e-8, 0.0}), 3, {{0, 3}});
+  this->p = Vector<T>::Zero(3);
+  this->step(adam, vec<T>({0.3, -20, 1e-2}));
+  this->expect_parameters({-0.3 / (0.3 + 1e-8), 20 / (20 + 1e-8), -1e-2 / (1e-2 + 1e-8)});
+}
+
 TYPED_TEST(OptimizerTest, WeightDecayTouchesOnlyWeightSegments) {
   using T = TypeParam;
   // Layout of a 2-layer net: [W0 (2), b0 (1), W1 (2), b1 (1)]; the weights are decayed.
