@@ -302,6 +302,10 @@ PYBIND11_MODULE(FASTMLP_MODULE_NAME, m) {
     check_output_fits_loss(loss_from_name(loss), activation_from_name(activation), n_outputs);
   }, py::arg("loss"), py::arg("activation"), py::arg("n_outputs"),
         "Raises ValueError saying why when the output activation and loss do not belong together.");
+  m.def("all_finite", [](const Eigen::Ref<const Matrix<float>>& X) { py::gil_scoped_release r; return X.allFinite(); },
+        py::arg("X").noconvert(), "True when no element is NaN or infinite (one pass, no copy).");
+  m.def("all_finite", [](const Eigen::Ref<const Matrix<double>>& X) { py::gil_scoped_release r; return X.allFinite(); },
+        py::arg("X").noconvert());
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
   m.def("build_info", []() {

@@ -116,9 +116,27 @@ void Network<T>::ensure_capacity(Index rows) {
     const auto i = static_cast<std::size_t>(l);
     z_[i].resize(rows, layer(l).units);
     a_[i].resize(rows, layer(l).units);
-    delta_[i].resize(rows, layer(l).units);
   }
   capacity_ = rows;
+}
+
+template <class T>
+void Network<T>::ensure_delta_capacity(Index rows) {
+  // Separate from the forward cache: predicting in large chunks needs no deltas.
+  if (rows <= delta_capacity_) return;
+  for (Index l = 0; l < num_layers(); ++l) delta_[static_cast<std::size_t>(l)].resize(rows, layer(l).units);
+  delta_capacity_ = rows;
+}
+
+template <class T>
+Index Network<T>::inference_chunk_rows(Index m) const {
+  // As many rows as keep Z and A of every layer within a fixed budget: large chunks let the
+  // products run at full speed, the budget keeps memory flat however many rows come.
+  constexpr double kBudgetBytes = 16.0 * 1024 * 1024;
+  Index units = 0;
+  for (const auto& spec : layers_) units += spec.units;
+  const auto budget_rows = static_cast<Index>(kBudgetBytes / (2.0 * sizeof(T) * static_cast<double>(units)));
+  return std::min(m, std::max({capacity_, Index{256}, std::min(budget_rows, Index{8192})}));
 }
 
 template <class T>
@@ -184,7 +202,10 @@ void Network<T>::forward(const ConstMatrixRef<T>& X) {
 template <class T>
 double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight) {
   const Index m = cached_rows_;
-  if (m != X.rows()) throw std::invalid_argument("backward needs the batch that was last passed to forward");
+  if (m != X.rows() || X.cols() != input_dim_)
+    throw std::invalid_argument("backward needs the batch that was last passed to forward");
+  check_targets(X, Y);
+  ensure_delta_capacity(m);
   const Index last = num_layers() - 1;
   const auto L = static_cast<std::size_t>(last);
   MatrixRef<T> output_delta = delta_[L].topRows(m);
@@ -298,7 +319,7 @@ void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) {
   const Index m = X.rows();
   if (out.rows() != m || out.cols() != output_dim())
     throw std::invalid_argument("predict: output buffer has the wrong shape");
-  const Index chunk = std::min(m, std::max(capacity_, kPredictChunk));
+  const Index chunk = inference_chunk_rows(m);
   for (Index start = 0; start < m; start += chunk) {
     const Index rows = std::min(chunk, m - start);
     forward_rows(X.middleRows(start, rows));
@@ -310,7 +331,7 @@ template <class T>
 PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight) {
   check_targets(X, Y);
   const Index m = X.rows();
-  const Index chunk = std::min(m, std::max(capacity_, kPredictChunk));
+  const Index chunk = inference_chunk_rows(m);
   const auto L = static_cast<std::size_t>(num_layers() - 1);
   PassResult result;
   double loss_sum = 0.0;

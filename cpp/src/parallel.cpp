@@ -1,6 +1,7 @@
 #include "fastmlp/parallel.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "fastmlp/threads.hpp"
 
@@ -12,12 +13,71 @@ constexpr double kMinParallelWork = 1 << 20;
 // Narrowest slab worth a thread: keeps the GEMM kernels on full register blocks.
 constexpr Index kMinSlab = 32;
 
-template <class Lhs, class Rhs, class T>
-void serial_multiply(MatrixRef<T>& dst, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
-  if (accumulate)
-    dst.noalias() += lhs * rhs;
-  else
-    dst.noalias() = lhs * rhs;
+// Eigen's GEMM packs blocks of both operands into scratch buffers. Through the ordinary
+// `dst.noalias() += A * B` those come from the heap on every call once they pass 128 KiB
+// (wide layers), which DESIGN.md forbids per batch. So the engine calls Eigen's GEMM routine
+// itself with a blocking whose buffers belong to the calling thread and only ever grow:
+// after the first batch, products allocate nothing.
+template <class T>
+struct PackingBuffers {
+  std::vector<T, Eigen::aligned_allocator<T>> lhs, rhs;
+};
+
+template <class T>
+PackingBuffers<T>& thread_buffers() {
+  static thread_local PackingBuffers<T> buffers;
+  return buffers;
+}
+
+template <class T>
+class ReusedBlocking : public Eigen::internal::level3_blocking<T, T> {
+ public:
+  // Blocking of the column-major problem (m × n) · depth that Eigen solves for a row-major
+  // destination of rows × cols: m = cols, n = rows (it transposes the product).
+  ReusedBlocking(Index m, Index n, Index depth) {
+    this->m_mc = m;
+    this->m_nc = n;
+    this->m_kc = depth;
+    Eigen::internal::computeProductBlockingSizes<T, T, 1, Index>(this->m_kc, this->m_mc, this->m_nc, 1);
+    auto& buffers = thread_buffers<T>();
+    const auto size_a = static_cast<std::size_t>(this->m_mc * this->m_kc);
+    const auto size_b = static_cast<std::size_t>(this->m_kc * this->m_nc);
+    if (buffers.lhs.size() < size_a) buffers.lhs.resize(size_a);
+    if (buffers.rhs.size() < size_b) buffers.rhs.resize(size_b);
+    this->m_blockA = buffers.lhs.data();
+    this->m_blockB = buffers.rhs.data();
+  }
+};
+
+template <class Operand>
+constexpr int storage_order() {
+  return Operand::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor;
+}
+
+template <class LhsRef, class RhsRef, class T>
+void serial_multiply(MatrixRef<T>& dst, const LhsRef& lhs, const RhsRef& rhs, bool accumulate) {
+  const Index rows = dst.rows(), cols = dst.cols(), depth = lhs.cols();
+  if (!accumulate) dst.setZero();
+  if (rows == 0 || cols == 0 || depth == 0) return;
+  // Eigen's own choices for these shapes, so results match what its product API would give:
+  if (rows + cols + depth < 20) {  // tiny: no packing at all
+    dst.noalias() += lhs.lazyProduct(rhs);
+    return;
+  }
+  if (cols == 1) {  // matrix-vector: GEMV reads each operand once, with no packing
+    dst.col(0).noalias() += lhs * rhs.col(0);
+    return;
+  }
+  if (rows == 1) {
+    dst.row(0).noalias() += lhs.row(0) * rhs;
+    return;
+  }
+  ReusedBlocking<T> blocking(cols, rows, depth);
+  Eigen::internal::general_matrix_matrix_product<Index, T, storage_order<LhsRef>(), false, T, storage_order<RhsRef>(),
+                                                 false, Eigen::RowMajor, 1>::run(rows, cols, depth, lhs.data(),
+                                                                                 lhs.outerStride(), rhs.data(),
+                                                                                 rhs.outerStride(), dst.data(), 1,
+                                                                                 dst.outerStride(), T(1), blocking);
 }
 
 template <class LhsRef, class RhsRef, class T>

@@ -26,8 +26,8 @@ def _load_variant():
             continue
         try:
             return importlib.import_module(f"._engine_{variant}", __package__)
-        except ImportError:
-            continue  # not built on this platform
+        except ModuleNotFoundError:
+            continue  # not built on this platform; any other import failure is a real error
     return _engine_generic
 
 
@@ -37,6 +37,7 @@ Network32 = _engine.Network32
 Network64 = _engine.Network64
 PassResult = _engine.PassResult
 activate = _engine.activate
+all_finite = _engine.all_finite
 activation_derivative = _engine.activation_derivative
 check_output_fits_loss = _engine.check_output_fits_loss
 set_num_threads = _engine.set_num_threads

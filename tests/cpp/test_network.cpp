@@ -706,8 +706,13 @@ TEST(NoAllocation, WideLayersOnOneThreadAllocateNothingPerBatch) {
   expect_second_epoch_allocates_nothing<float>(Optimizer<float>(sgd(0.01)), true, false, {256, 256, 1});
 }
 
-TEST(NoAllocation, ProductsSplitAcrossTwoThreadsAllocateNothingPerBatch) {
+TEST(NoAllocation, SmallProductsOnTwoThreadsAllocateNothingPerBatch) {
   expect_second_epoch_allocates_nothing<float>(Optimizer<float>(sgd(0.01)), true, false, {64, 64, 2});
+}
+
+TEST(NoAllocation, ProductsSplitAcrossTwoThreadsAllocateNothingPerBatch) {
+  // 256 × 512 × 512 multiply-adds per product: above the threshold, so split across threads.
+  expect_second_epoch_allocates_nothing<float>(Optimizer<float>(sgd(0.01)), true, false, {512, 256, 2});
 }
 
 }  // namespace

@@ -113,11 +113,12 @@ class Network {
 
  private:
   static constexpr std::uint64_t kShuffleStream = 0x5DEECE66DULL;
-  static constexpr Index kPredictChunk = 512;
 
   MatrixMap<T> view_weights(Vector<T>& flat, Index l);
   RowVectorMap<T> view_bias(Vector<T>& flat, Index l);
   void ensure_capacity(Index rows);
+  void ensure_delta_capacity(Index rows);
+  Index inference_chunk_rows(Index m) const;
   void ensure_batch_buffers(Index rows);
   void forward_rows(const ConstMatrixRef<T>& X);
   template <class RowExpression, class Destination>
@@ -137,6 +138,7 @@ class Network {
 
   // Workspace, sized once for the largest batch.
   Index capacity_ = 0;
+  Index delta_capacity_ = 0;
   Index cached_rows_ = 0;
   std::vector<Matrix<T>> z_, a_, delta_;
   Matrix<T> x_batch_, y_batch_;
