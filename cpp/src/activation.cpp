@@ -53,10 +53,28 @@ bool has_elementwise_derivative(Activation activation) {
   return activation != Activation::softmax && activation != Activation::step;
 }
 
+namespace {
+
+// Elementwise work runs over one flat array when the rows are contiguous (always so for
+// the engine's workspace): a row of 10 outputs is shorter than one AVX-512 packet, so a
+// row-by-row loop would run mostly scalar, above all the exponentials.
+template <class Matrix>
+bool is_contiguous(const Matrix& M) {
+  return M.outerStride() == M.cols() || M.rows() <= 1;
+}
+
 template <class T>
-void activate(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
-  auto z = Z.array();
-  auto a = A.array();
+auto flat(const ConstMatrixRef<T>& M) {
+  return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
+}
+
+template <class T>
+auto flat(MatrixRef<T>& M) {
+  return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
+}
+
+template <class T, class ZArray, class AArray>
+void activate_elementwise(Activation activation, T negative_slope, const ZArray& z, AArray a) {
   switch (activation) {
     case Activation::identity:
       a = z;
@@ -82,25 +100,16 @@ void activate(Activation activation, T negative_slope, const ConstMatrixRef<T>& 
     case Activation::silu:
       a = z * stable_sigmoid(z);
       return;
-    case Activation::softmax:
-      for (Index i = 0; i < Z.rows(); ++i) {
-        const T row_max = Z.row(i).maxCoeff();
-        A.row(i) = (Z.row(i).array() - row_max).exp().matrix();
-        A.row(i) /= A.row(i).sum();
-      }
-      return;
     case Activation::step:
       a = (z > T(0)).template cast<T>();
       return;
+    case Activation::softmax:
+      throw std::logic_error("softmax is not elementwise");
   }
 }
 
-template <class T>
-void multiply_by_derivative(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z,
-                            const ConstMatrixRef<T>& A, MatrixRef<T> delta) {
-  auto z = Z.array();
-  auto a = A.array();
-  auto d = delta.array();
+template <class T, class ZArray, class AArray, class DArray>
+void derivative_elementwise(Activation activation, T negative_slope, const ZArray& z, const AArray& a, DArray d) {
   switch (activation) {
     case Activation::identity:
       return;
@@ -122,16 +131,47 @@ void multiply_by_derivative(Activation activation, T negative_slope, const Const
     case Activation::softplus:
       d *= stable_sigmoid(z);
       return;
-    case Activation::silu: {
+    case Activation::silu:
       // (z s)' = s + z s (1 - s) = s (1 + z (1 - s)); s is recomputed rather than cached.
       d *= stable_sigmoid(z) * (T(1) + z * (T(1) - stable_sigmoid(z)));
       return;
-    }
     case Activation::softmax:
     case Activation::step:
       throw std::logic_error(activation_name(activation) +
                              " has no elementwise derivative; it is only used fused with its loss");
   }
+}
+
+template <class T>
+void softmax_rows(const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
+  for (Index i = 0; i < Z.rows(); ++i) A.row(i) = Z.row(i).array() - Z.row(i).maxCoeff();
+  if (is_contiguous(A))
+    flat<T>(A) = flat<T>(A).exp();  // the exponentials, vectorised across rows
+  else
+    A.array() = A.array().exp();
+  for (Index i = 0; i < Z.rows(); ++i) A.row(i) *= T(1) / A.row(i).sum();
+}
+
+}  // namespace
+
+template <class T>
+void activate(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
+  if (activation == Activation::softmax) {
+    softmax_rows<T>(Z, A);
+  } else if (is_contiguous(Z) && is_contiguous(A)) {
+    activate_elementwise<T>(activation, negative_slope, flat<T>(Z), flat<T>(A));
+  } else {
+    activate_elementwise<T>(activation, negative_slope, Z.array(), A.array());
+  }
+}
+
+template <class T>
+void multiply_by_derivative(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z,
+                            const ConstMatrixRef<T>& A, MatrixRef<T> delta) {
+  if (is_contiguous(Z) && is_contiguous(A) && is_contiguous(delta))
+    derivative_elementwise<T>(activation, negative_slope, flat<T>(Z), flat<T>(A), flat<T>(delta));
+  else
+    derivative_elementwise<T>(activation, negative_slope, Z.array(), A.array(), delta.array());
 }
 
 template void activate<float>(Activation, float, const ConstMatrixRef<float>&, MatrixRef<float>);

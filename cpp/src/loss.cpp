@@ -59,13 +59,70 @@ void check_output_fits_loss(Loss loss, Activation output, Index n_outputs) {
   }
 }
 
+namespace {
+
+template <class Matrix>
+bool is_contiguous(const Matrix& M) {
+  return M.outerStride() == M.cols() || M.rows() <= 1;
+}
+
+template <class T>
+auto flat(const ConstMatrixRef<T>& M) {
+  return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
+}
+
+// The common case, no sample weights and contiguous rows: whole-matrix expressions over flat
+// arrays, which vectorise however few outputs there are. Cross-entropy is not handled here.
+template <class T>
+double unweighted_loss_and_delta(Loss loss, const ConstMatrixRef<T>& Z, const ConstMatrixRef<T>& A,
+                                 const ConstMatrixRef<T>& Y, MatrixRef<T>* dZ) {
+  const Index m = Z.rows();
+  const Index k = Z.cols();
+  const T inv_m = T(1) / static_cast<T>(m);
+  const auto z = flat<T>(Z);
+  const auto a = flat<T>(A);
+  const auto y = flat<T>(Y);
+  auto delta = [&]() { return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(dZ->data(), dZ->size()); };
+  double total = 0.0;
+  switch (loss) {
+    case Loss::binary_cross_entropy:
+      total = static_cast<double>((z.max(T(0)) + (-z.abs()).exp().log1p() - y * z).sum());
+      if (dZ) delta() = (a - y) * inv_m;
+      break;
+    case Loss::mse:
+      total = static_cast<double>((a - y).square().sum()) / static_cast<double>(k);
+      if (dZ) delta() = (a - y) * (T(2) * inv_m / static_cast<T>(k));
+      break;
+    case Loss::hinge:
+      total = static_cast<double>((T(1) - (T(2) * y - T(1)) * z).max(T(0)).sum());
+      if (dZ) delta() = ((T(2) * y - T(1)) * z < T(1)).select((T(1) - T(2) * y) * inv_m, T(0));
+      break;
+    case Loss::perceptron:
+      total = static_cast<double>(((a - y) * z).sum());
+      if (dZ) delta() = (a - y) * inv_m;
+      break;
+    default:
+      throw std::logic_error("unweighted_loss_and_delta: unsupported loss");
+  }
+  return total / static_cast<double>(m);
+}
+
+}  // namespace
+
 template <class T>
 double loss_and_output_delta(Loss loss, Activation output, T negative_slope, const ConstMatrixRef<T>& Z,
                              const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& Y, const T* sample_weight,
                              MatrixRef<T>* dZ) {
+  if (loss == Loss::none) throw std::invalid_argument("the network has no loss; compile it with one before training");
   const Index m = Z.rows();
   const Index k = Z.cols();
   const T inv_m = T(1) / static_cast<T>(m);
+  if (!sample_weight && loss != Loss::cross_entropy && is_contiguous(Z) && is_contiguous(A) && is_contiguous(Y) &&
+      (!dZ || is_contiguous(*dZ))) {
+    const double mean = unweighted_loss_and_delta<T>(loss, Z, A, Y, dZ);
+    if (dZ && loss == Loss::mse) multiply_by_derivative<T>(output, negative_slope, Z, A, *dZ);
+    return mean;
+  }
   double total = 0.0;
   for (Index i = 0; i < m; ++i) {
     const T w = sample_weight ? sample_weight[i] : T(1);
@@ -75,9 +132,13 @@ double loss_and_output_delta(Loss loss, Activation output, T negative_slope, con
     double sample_loss = 0.0;
     switch (loss) {
       case Loss::cross_entropy: {
-        // −Σ y log softmax(z) = Σ y (logsumexp(z) − z), finite for any z.
-        const T z_max = z.maxCoeff();
-        const T log_sum_exp = z_max + std::log((z - z_max).exp().sum());
+        // −Σ y log softmax(z) = Σ y (logsumexp(z) − z). The softmax output already holds what
+        // log-sum-exp needs: at the row's largest z, A = exp(0)/Σ exp(z − max) = 1/Σ, so
+        // logsumexp(z) = max − log A[argmax]. A[argmax] >= 1/k never underflows, so the
+        // loss stays finite for any z, and no exponential is computed twice.
+        Index top;
+        z.maxCoeff(&top);
+        const T log_sum_exp = z(top) - std::log(a(top));
         sample_loss = (y * (log_sum_exp - z)).sum();
         if (dZ) (*dZ).row(i) = ((a - y) * (w * inv_m)).matrix();
         break;
@@ -106,7 +167,7 @@ double loss_and_output_delta(Loss loss, Activation output, T negative_slope, con
         break;
       }
       case Loss::none:
-        throw std::invalid_argument("the network has no loss; compile it with one before training");
+        break;
     }
     total += static_cast<double>(w) * sample_loss;
   }

@@ -121,6 +121,8 @@ class Network {
   Index inference_chunk_rows(Index m) const;
   void ensure_batch_buffers(Index rows);
   void forward_rows(const ConstMatrixRef<T>& X);
+  void gather_rows(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight, Index start,
+                   Index rows);
   template <class RowExpression, class Destination>
   void vector_times_weights(const RowExpression& row, Index l, Destination& Z);
   Activation output_activation() const { return layers_.back().activation; }
