@@ -326,9 +326,8 @@ class Sequential:
         """Output-layer activations A[L], shape (n_samples, n_outputs): class probabilities
         after softmax/sigmoid, raw scores after identity."""
         network = self._network
-        if (network is not None and self.preprocessing is None and type(X) is np.ndarray and X.ndim == 2
-                and X.dtype == self.dtype and X.flags.c_contiguous and X.shape[0] > 0
-                and X.shape[1] == network.input_dim):
+        if network is not None and self.preprocessing is None and type(X) is np.ndarray and X.ndim == 2 \
+                and X.dtype == self.dtype and X.shape[0] > 0 and X.shape[1] == network.input_dim:
             # Fast path for ready arrays (one-row latency matters): the engine itself refuses
             # NaN and infinity, so nothing here needs to read the data.
             return network.predict(X)
