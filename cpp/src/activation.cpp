@@ -1,5 +1,7 @@
 #include "fastmlp/activation.hpp"
 
+#include "flat_view.hpp"
+
 #include <array>
 #include <cmath>
 #include <stdexcept>
@@ -55,23 +57,8 @@ bool has_elementwise_derivative(Activation activation) {
 
 namespace {
 
-// Elementwise work runs over one flat array when the rows are contiguous (always so for
-// the engine's workspace): a row of 10 outputs is shorter than one AVX-512 packet, so a
-// row-by-row loop would run mostly scalar, above all the exponentials.
-template <class Matrix>
-bool is_contiguous(const Matrix& M) {
-  return M.outerStride() == M.cols() || M.rows() <= 1;
-}
-
-template <class T>
-auto flat(const ConstMatrixRef<T>& M) {
-  return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
-}
-
-template <class T>
-auto flat(MatrixRef<T>& M) {
-  return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
-}
+using detail::flat;
+using detail::is_contiguous;
 
 template <class T, class ZArray, class AArray>
 void activate_elementwise(Activation activation, T negative_slope, const ZArray& z, AArray a) {

@@ -1,5 +1,7 @@
 #include "fastmlp/loss.hpp"
 
+#include "flat_view.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -61,15 +63,8 @@ void check_output_fits_loss(Loss loss, Activation output, Index n_outputs) {
 
 namespace {
 
-template <class Matrix>
-bool is_contiguous(const Matrix& M) {
-  return M.outerStride() == M.cols() || M.rows() <= 1;
-}
-
-template <class T>
-auto flat(const ConstMatrixRef<T>& M) {
-  return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
-}
+using detail::flat;
+using detail::is_contiguous;
 
 // The common case, no sample weights and contiguous rows: whole-matrix expressions over flat
 // arrays, which vectorise however few outputs there are. Cross-entropy is not handled here.

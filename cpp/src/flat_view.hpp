@@ -1,0 +1,27 @@
+// Private to the engine's sources: a matrix whose rows are contiguous seen as one flat array.
+//
+// Elementwise work runs over the flat array when it can (always, for the engine's workspace):
+// a row of 10 outputs is shorter than one AVX-512 packet, so a row-by-row loop would run
+// mostly scalar, above all the exponentials.
+#pragma once
+
+#include "fastmlp/types.hpp"
+
+namespace fastmlp::detail {
+
+template <class Matrix>
+bool is_contiguous(const Matrix& M) {
+  return M.outerStride() == M.cols() || M.rows() <= 1;
+}
+
+template <class T>
+auto flat(const ConstMatrixRef<T>& M) {
+  return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
+}
+
+template <class T>
+auto flat(MatrixRef<T>& M) {
+  return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
+}
+
+}  // namespace fastmlp::detail
