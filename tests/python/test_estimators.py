@@ -445,6 +445,10 @@ def test_early_stopping_holds_out_validation_fraction():
 
 # ---------------------------------------------------------------- architecture, targets, labels
 
+# The test is about the architecture that the list builds; whether L-BFGS also converges
+# within 100 iterations depends on the last bits of float32 rounding, which differ between
+# the engine's instruction-set variants.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_activation_list_and_leaky_relu():
     X, y = blobs()
     model = fm.MLPClassifier(hidden_layer_sizes=(6, 5, 4), activation=["leaky_relu", "tanh", "logistic"],
