@@ -509,7 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "print its train and test accuracy next to a linear model's, and save it.",
         epilog="examples:\n  fastmlp demo\n  fastmlp demo --plot plots --out spirals.fmlp\n")
     demo.add_argument("--out", default=DEMO_OUT, metavar="MODEL.fmlp", help=f"model file (default: {DEMO_OUT})")
-    demo.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="seed of the data and the weights (default 0)")
+    demo.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                      help="seed of the data and the weights (default 0)")
     demo.add_argument("--plot", metavar="DIR", default=None,
                       help="write decision_boundary.png and loss_curves.png into DIR (needs matplotlib)")
     demo.set_defaults(run=command_demo)

@@ -123,7 +123,7 @@ class Sequential:
             if layer.activation == "softmax":
                 raise ValueError(f"layer {index}: softmax belongs only at the output layer, with cross_entropy")
 
-    def build(self, input_dim: int) -> "Sequential":
+    def build(self, input_dim: int) -> Sequential:
         """Create the parameters for `input_dim` input features (initial weights from the seed)."""
         input_dim = _check_positive_int(input_dim, "input_dim")
         if self._network is not None:
@@ -137,7 +137,7 @@ class Sequential:
         (self.optimizer or _optimizers.SGD())._configure(self._network)
         return self
 
-    def compile(self, loss: str = "cross_entropy", optimizer="sgd") -> "Sequential":
+    def compile(self, loss: str = "cross_entropy", optimizer="sgd") -> Sequential:
         """Choose the loss and the optimiser (fm.SGD / fm.Adam or "sgd" / "adam").
 
         A loss that does not fit the output activation (cross_entropy without softmax, say)

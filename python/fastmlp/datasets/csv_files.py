@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import math
 import numbers
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,12 +19,12 @@ class CSVData(NamedTuple):
     """
 
     X: np.ndarray
-    y: Optional[np.ndarray]
+    y: np.ndarray | None
     feature_names: list
-    target_name: Optional[str]
+    target_name: str | None
 
 
-def _resolve_target(target, names: list) -> Optional[int]:
+def _resolve_target(target, names: list) -> int | None:
     available = ", ".join(repr(name) for name in names)
     if target is None:
         return None

@@ -88,7 +88,7 @@ class Standardizer:
         return {"mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
 
     @classmethod
-    def from_dict(cls, d) -> "Standardizer":
+    def from_dict(cls, d) -> Standardizer:
         """Rebuild a fitted Standardizer from :meth:`to_dict`'s output."""
         if not isinstance(d, dict) or "mean" not in d or "scale" not in d:
             raise ValueError("Standardizer.from_dict needs a dict with keys 'mean' and 'scale'")

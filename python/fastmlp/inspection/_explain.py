@@ -129,8 +129,8 @@ def explain_step(model, X, y, preview_rows: int = 2) -> str:
     out = _Writer(int(preview_rows))
     out.text(f"One training step, written out (Sequential, {np.dtype(model.dtype).name}): "
              f"m = {m} samples, d = {d} features, {L} layer{'s' if L > 1 else ''}, loss {loss}")
-    out.text(f"Numbering: as in the notes, layers count from 1 and A[0] = X; "
-             f"layer l here is model.layers[l-1] (so W[1] is model.layers[0].W).")
+    out.text("Numbering: as in the notes, layers count from 1 and A[0] = X; "
+             "layer l here is model.layers[l-1] (so W[1] is model.layers[0].W).")
     if model.preprocessing is not None:
         out.text("X below is after the model's preprocessing (standardisation).")
     out.text()

@@ -222,7 +222,8 @@ def gradient_check(model, X, y, eps: float | None = None, sample_weight=None, ma
     try:
         for l in range(n_layers):
             layer_errors = {}
-            for kind, values, gradient in (("W", original[l][0], analytic[l][0]), ("b", original[l][1], analytic[l][1])):
+            pairs = (("W", original[l][0], analytic[l][0]), ("b", original[l][1], analytic[l][1]))
+            for kind, values, gradient in pairs:
                 probe = values.copy()
                 flat_probe = probe.reshape(-1)      # a view: writing it changes probe
                 flat_gradient = gradient.reshape(-1)
