@@ -84,7 +84,7 @@ class EnginePeer(FastmlpPeer):
 
     def __init__(self, workload, X, y, parameters, seed):
         super().__init__(workload, X, y, parameters, seed)
-        self.network = self.model._network
+        self.network = self.model.engine
         self.Y = one_hot(y, workload.sizes[-1]) if workload.classification else y.reshape(-1, 1).copy()
 
     def train(self, epochs):
@@ -293,7 +293,7 @@ def inference_callable(name, workload, parameters, X, y, data):
         model = FastmlpPeer.build_model(workload, SEED, parameters)
         return lambda: model.predict(data)
     if name == "engine":
-        network = FastmlpPeer.build_model(workload, SEED, parameters)._network
+        network = FastmlpPeer.build_model(workload, SEED, parameters).engine
         return lambda: network.predict(data)
     if name == "torch":
         import torch

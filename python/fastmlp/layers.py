@@ -79,35 +79,36 @@ class Dense:
             raise ValueError("this Dense layer already belongs to another model; create a new one")
         self._model, self._index = model, index
 
-    def _network(self):
-        if self._model is None or self._model._network is None:
+    def _engine(self):
+        engine = None if self._model is None else self._model.engine
+        if engine is None:
             raise ValueError("the layer is not built yet: give the model input_dim, or call fit() or build()")
-        return self._model._network
+        return engine
 
     @property
     def input_dim(self) -> int:
-        network = self._network()
+        network = self._engine()
         return network.input_dim if self._index == 0 else network.layer_units(self._index - 1)
 
     @property
     def W(self) -> np.ndarray:
         """Weights, shape (n_in, units): a copy of the current values."""
-        return self._network().get_weights(self._index)
+        return self._engine().get_weights(self._index)
 
     @W.setter
     def W(self, value) -> None:
-        network = self._network()
+        network = self._engine()
         array = self._checked(value, "W", (self.input_dim, self.units))
         network.set_weights(self._index, array)
 
     @property
     def b(self) -> np.ndarray:
         """Biases, shape (units,): a copy of the current values."""
-        return self._network().get_bias(self._index)
+        return self._engine().get_bias(self._index)
 
     @b.setter
     def b(self, value) -> None:
-        network = self._network()
+        network = self._engine()
         array = np.asarray(value)
         if array.ndim == 2 and array.shape[0] == 1:  # accept the notes' 1 × n_out row as well
             array = array[0]

@@ -95,6 +95,17 @@ class Sequential:
         self.layers.append(layer)
 
     @property
+    def engine(self):
+        """The C++ network behind this model (fastmlp._core.Network32 or Network64), None before build.
+
+        For fastmlp's own modules (estimators, training loop, serialisation, inspection) and for
+        advanced users who want the engine's calls directly; everything else goes through the
+        methods of Sequential. It is read-only: the model creates its engine in build() and it
+        cannot be replaced.
+        """
+        return self._network
+
+    @property
     def built(self) -> bool:
         return self._network is not None
 

@@ -84,8 +84,8 @@ def sequential_from_payload(description: dict, tensors: dict, where: str = "mode
                           f"found {type(metadata).__name__}")
     model.metadata = metadata
     for index in range(len(layers)):
-        model._network.set_weights(index, tensors[f"layers.{index}.W"])
-        model._network.set_bias(index, tensors[f"layers.{index}.b"])
+        model.engine.set_weights(index, tensors[f"layers.{index}.W"])
+        model.engine.set_bias(index, tensors[f"layers.{index}.b"])
     if "preprocessing.mean" in tensors:
         model.preprocessing = Standardizer.from_dict({"mean": tensors["preprocessing.mean"].tolist(),
                                                       "scale": tensors["preprocessing.scale"].tolist()})

@@ -96,6 +96,19 @@ def test_explicit_input_dim_builds_immediately():
     assert model.count_params() == (4 + 1) * 6 + (6 + 1) * 3
 
 
+def test_engine_is_none_before_build_then_the_read_only_network_behind_the_model():
+    model = fm.Sequential([fm.Dense(3, activation="softmax")], dtype="float64")
+    assert model.engine is None
+    model.build(2)
+    engine = model.engine
+    assert isinstance(engine, fm._core.Network64)
+    assert engine.input_dim == 2 and engine.num_layers == 1
+    np.testing.assert_array_equal(engine.get_weights(0), model.layers[0].W)
+    with pytest.raises(AttributeError):
+        model.engine = None
+    assert model.engine is engine
+
+
 def test_same_seed_same_initial_weights_other_seed_different():
     first, second, other = classifier(seed=5, input_dim=4), classifier(seed=5, input_dim=4), \
         classifier(seed=6, input_dim=4)

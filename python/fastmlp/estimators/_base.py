@@ -89,28 +89,28 @@ class NetworkEstimator(BaseEstimator):
         self._model = model
         initial = self._initial_parameters(rng)
         if initial is not None:
-            self._network.set_parameters(np.ascontiguousarray(initial, dtype=model.dtype))
+            self._engine.set_parameters(np.ascontiguousarray(initial, dtype=model.dtype))
 
     def _initial_parameters(self, rng):
         """A flat [W0, b0, W1, b1, ...] to start from, or None for the engine's initialiser."""
         return None
 
     @property
-    def _network(self):
-        return self._model._network
+    def _engine(self):
+        return self._model.engine
 
     def _squared_weights(self) -> float:
         """Σ_l ‖W[l]‖² of the current parameters."""
         return float(sum(np.dot(W.ravel(), W.ravel()) for W in self._weights(np.float64)))
 
     def _weights(self, dtype=None) -> list:
-        network = self._network
+        network = self._engine
         return [network.get_weights(i).astype(dtype or network.dtype, copy=False)
                 for i in range(network.num_layers)]
 
     def _weight_mask(self) -> np.ndarray:
         """True where the flat parameter vector [W0, b0, W1, b1, ...] holds a weight."""
-        network = self._network
+        network = self._engine
         mask = []
         n_in = network.input_dim
         for i in range(network.num_layers):
@@ -129,7 +129,7 @@ class NetworkEstimator(BaseEstimator):
     def intercepts_(self) -> list:
         """Bias vectors b[l], shapes (n_out,), as float64 copies."""
         check_is_fitted(self)
-        network = self._network
+        network = self._engine
         return [network.get_bias(i).astype(np.float64) for i in range(network.num_layers)]
 
     @property
@@ -149,7 +149,7 @@ class NetworkEstimator(BaseEstimator):
         """The output layer's activations as float64 (m, n_outputs), whatever the engine's dtype:
         scikit-learn expects float64 predictions from float64 data."""
         X = self._features(X)
-        return self._network.predict(X).astype(np.float64, copy=False)
+        return self._engine.predict(X).astype(np.float64, copy=False)
 
     # ------------------------------------------------------------------ training
     def _fit(self, X, y, sample_weight=None, validation_data=None, incremental=False, classes=None):
@@ -190,7 +190,7 @@ class NetworkEstimator(BaseEstimator):
         self._prepare_validation_curves(validation is not None, settings)
         if first_pass or not incremental:  # partial_fit keeps drawing from the stream it started
             self._model.seed = int(rng.randint(_SEED_LIMIT))
-            self._network.reseed_shuffle(self._model.seed)
+            self._engine.reseed_shuffle(self._model.seed)
 
         if settings["solver"] == "lbfgs":
             self._fit_lbfgs(X, Y, raw_weights, validation, settings)
@@ -283,12 +283,12 @@ class NetworkEstimator(BaseEstimator):
         else:
             optimizer = Adam(lr=self._learning_rate_now, beta1=settings["beta_1"], beta2=settings["beta_2"],
                              eps=settings["epsilon"] / scale, weight_decay=decay)
-        optimizer._configure(self._network)
+        optimizer._configure(self._engine)
         self._model.optimizer = optimizer
         self._optimizer_key = key
 
     def _fit_stochastic(self, X, Y, raw_weights, validation, settings, incremental) -> None:
-        network = self._network
+        network = self._engine
         n_samples = X.shape[0]
         weights, mean_weight = engine_weights(raw_weights, network.dtype)
         batch_size = self._batch_size(settings, n_samples)
@@ -336,7 +336,7 @@ class NetworkEstimator(BaseEstimator):
 
     def _set_learning_rate(self, value: float) -> None:
         self._learning_rate_now = value
-        self._network.learning_rate = value * self._loss_scale if isinstance(self._model.optimizer, SGD) else value
+        self._engine.learning_rate = value * self._loss_scale if isinstance(self._model.optimizer, SGD) else value
 
     def _stop_or_slow_down(self, early_stopping: bool, settings: dict, verbose: bool) -> bool:
         """scikit-learn's rule after n_iter_no_change epochs without progress: stop, or (SGD with
@@ -376,19 +376,19 @@ class NetworkEstimator(BaseEstimator):
         self._no_improvement_count = self._no_improvement_count + 1 if stalled else 0
         if improved:
             self._monitored_best = value
-            self._best_parameters = self._network.get_parameters()
+            self._best_parameters = self._engine.get_parameters()
 
     def _engine_validation(self, validation, settings: dict):
         if validation is None:
             return None
         X_val, Y_val, raw = validation
-        weights, _ = engine_weights(raw, self._network.dtype)
+        weights, _ = engine_weights(raw, self._engine.dtype)
         self._monitored_best = -np.inf if settings["monitor"] == "val_score" else np.inf
         return X_val, Y_val, weights, raw
 
     def _record_validation(self, validation, penalty: float, verbose: bool) -> None:
         X_val, Y_val, weights, raw = validation
-        result = self._network.evaluate(X_val, Y_val, weights)
+        result = self._engine.evaluate(X_val, Y_val, weights)
         loss = self._loss_scale * result.loss + (0.5 * penalty * self._squared_weights() if penalty else 0.0)
         score = self._validation_score(X_val, Y_val, raw, result)
         self.validation_loss_curve_.append(loss)
@@ -405,7 +405,7 @@ class NetworkEstimator(BaseEstimator):
         """Full-batch L-BFGS (scipy) on J: one engine call computes L and ∇L per evaluation."""
         import scipy.optimize
 
-        network = self._network
+        network = self._engine
         n_samples = X.shape[0]
         weights, mean_weight = engine_weights(raw_weights, network.dtype)
         penalty = self._penalty(n_samples * mean_weight, n_samples * mean_weight)

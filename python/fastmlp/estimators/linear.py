@@ -35,13 +35,13 @@ class _LinearClassifier(ClassifierNetwork):
     def coef_(self) -> np.ndarray:
         """Weights, shape (1, n_features) for two classes, (n_classes, n_features) otherwise."""
         check_is_fitted(self)
-        return self._network.get_weights(0).T.astype(np.float64)
+        return self._engine.get_weights(0).T.astype(np.float64)
 
     @property
     def intercept_(self) -> np.ndarray:
         """Biases, shape (1,) for two classes, (n_classes,) otherwise."""
         check_is_fitted(self)
-        return self._network.get_bias(0).astype(np.float64)
+        return self._engine.get_bias(0).astype(np.float64)
 
     def decision_function(self, X) -> np.ndarray:
         """The score z = X·W + b of each sample.
@@ -56,7 +56,7 @@ class _LinearClassifier(ClassifierNetwork):
         (n_samples, n_classes) otherwise.
         """
         X = self._features(X)
-        network = self._network
+        network = self._engine
         scores = X.astype(np.float64, copy=False) @ network.get_weights(0).astype(np.float64)
         scores += network.get_bias(0).astype(np.float64)
         return scores[:, 0] if scores.shape[1] == 1 else scores
@@ -165,7 +165,7 @@ class Perceptron(_LinearClassifier):
         if raw_weights is not None:
             keep = raw_weights > 0
             X, Y, raw_weights = X[keep], Y[keep], raw_weights[keep] / raw_weights[keep].mean()
-        network = self._network
+        network = self._engine
         dtype = network.dtype
         weights = None if raw_weights is None else np.ascontiguousarray(raw_weights, dtype=dtype)
         W, b = network.get_weights(0), network.get_bias(0)

@@ -160,7 +160,7 @@ class _MLPBase(NetworkEstimator):
     def _initial_parameters(self, rng) -> np.ndarray:
         """scikit-learn's initialisation, drawn in its order from the same generator: W and b
         of each layer uniform in ±sqrt(f / (n_in + n_out)), f = 2 after logistic units, else 6."""
-        network = self._network
+        network = self._engine
         hidden = [layer.activation for layer in self._model.layers[:-1]]
         parts = []
         n_in = network.input_dim
@@ -181,12 +181,12 @@ class _MLPBase(NetworkEstimator):
     @property
     def n_layers_(self) -> int:
         check_is_fitted(self)
-        return self._network.num_layers + 1
+        return self._engine.num_layers + 1
 
     @property
     def n_outputs_(self) -> int:
         check_is_fitted(self)
-        return self._network.output_dim
+        return self._engine.output_dim
 
     @property
     def out_activation_(self) -> str:
@@ -332,21 +332,21 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if not first_pass and Y.shape[1] != self._network.output_dim:
-            raise ValueError(f"y has {Y.shape[1]} target columns; the model was fitted on {self._network.output_dim}")
+        if not first_pass and Y.shape[1] != self._engine.output_dim:
+            raise ValueError(f"y has {Y.shape[1]} target columns; the model was fitted on {self._engine.output_dim}")
         return Y.astype(np.float64), None
 
     def _validation_targets(self, y_val) -> np.ndarray:
         y_val = np.asarray(y_val, dtype=np.float64)
         Y_val = y_val.reshape(-1, 1) if y_val.ndim == 1 else y_val
-        if Y_val.shape[1] != self._network.output_dim:
-            raise ValueError(f"y_val has {Y_val.shape[1]} target columns; the model has {self._network.output_dim}")
+        if Y_val.shape[1] != self._engine.output_dim:
+            raise ValueError(f"y_val has {Y_val.shape[1]} target columns; the model has {self._engine.output_dim}")
         if not np.all(np.isfinite(Y_val)):
             raise ValueError("y_val contains NaN or infinity")
         return Y_val
 
     def _validation_score(self, X_val, Y_val, raw_weights, result) -> float:
-        return float(r2_score(Y_val, self._network.predict(X_val), sample_weight=raw_weights))
+        return float(r2_score(Y_val, self._engine.predict(X_val), sample_weight=raw_weights))
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Train on X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_outputs).
