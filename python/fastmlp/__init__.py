@@ -39,9 +39,9 @@ def __getattr__(name):
     if name in _INSPECTION:
         from . import inspection
         return getattr(inspection, name)
-    if name == "plot":
+    if name in ("plot", "onnx"):  # onnx needs the onnx extra
         import importlib
-        return importlib.import_module(".plot", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'fastmlp' has no attribute {name!r}")
 
 

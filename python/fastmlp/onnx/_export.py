@@ -1,0 +1,174 @@
+"""export(): a fastmlp model as an onnx.ModelProto with skl2onnx's output names and shapes."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from . import _graph
+from ._plan import ExportPlan, plan
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 13  # ReduceSum's axes as an input and Softmax over one axis date from opset 13
+MIN_IR_VERSION = 8
+INPUT_NAME = "X"
+BATCH = "N"
+METADATA_PREFIX = "fastmlp."
+
+
+def output_names(export_plan: ExportPlan) -> list:
+    if export_plan.head == "output":
+        return ["output"]
+    if export_plan.head == "regression":
+        return ["variable"]
+    return ["label", "probabilities"]
+
+
+def write_model(writer: _graph.NodeWriter, export_plan: ExportPlan, x: str, x_dtype, out_dtype,
+                outputs: list) -> None:
+    """All nodes from the input tensor `x` (of x_dtype) to the named outputs (floats in out_dtype)."""
+    compute = export_plan.compute_dtype
+    if export_plan.standardizer is not None:
+        # Standardizer.transform runs in float64 before the model's dtype, so the graph does too.
+        standardized = _graph.write_standardizer(writer, writer.cast(x, x_dtype, np.float64),
+                                                 *export_plan.standardizer)
+        a0 = writer.cast(standardized, np.float64, compute)
+    else:
+        # predict converts X to the model's dtype first (a float32 linear model then scores in float64).
+        a0 = writer.cast(writer.cast(x, x_dtype, export_plan.input_dtype), export_plan.input_dtype, compute)
+    last = _graph.write_layers(writer, a0, export_plan.layers, compute)
+    if export_plan.head in ("output", "regression"):
+        writer.cast(last, compute, out_dtype, output=outputs[0])
+        return
+    label, probabilities = outputs
+    if export_plan.head == "activations":
+        positions, values = _activations_head(writer, export_plan, last)
+    else:
+        positions, values = _scores_head(writer, export_plan, last)
+    if export_plan.multilabel:
+        writer.node("Identity", [positions], output=label)
+    else:
+        _graph.write_labels(writer, positions, export_plan.classes, label)
+    writer.cast(values, compute, out_dtype, output=probabilities)
+
+
+def _activations_head(writer, export_plan: ExportPlan, a: str):
+    """MLPClassifier: label positions and predict_proba from the output layer's activations."""
+    dtype = export_plan.compute_dtype
+    if export_plan.multilabel:
+        limit = writer.constant("threshold", np.asarray(0.5, dtype=dtype))
+        indicator = writer.cast(writer.node("Greater", [a, limit], "above"), bool, np.int64)
+        return indicator, a
+    if export_plan.n_outputs == 1:
+        return _graph.write_above(writer, a, 0.5, dtype), _graph.write_two_columns(writer, a, "one_minus", dtype)
+    return _graph.write_argmax(writer, a), _graph.write_row_normalised(writer, a)
+
+
+def _scores_head(writer, export_plan: ExportPlan, z: str):
+    """Linear classifiers: label positions from z (its sign, or the largest z) and their probabilities.
+
+    LogisticRegression gives predict_proba. Perceptron and LinearSVM have no predict_proba;
+    as skl2onnx does for LinearSVC, `probabilities` then holds decision_function: (n, 1) for
+    two classes, (n, n_classes) for more.
+    """
+    dtype = export_plan.compute_dtype
+    binary = export_plan.n_outputs == 1
+    positions = _graph.write_above(writer, z, 0.0, dtype) if binary else _graph.write_argmax(writer, z)
+    if export_plan.probabilities == "scores":
+        return positions, z
+    if binary:
+        return positions, _graph.write_two_columns(writer, writer.node("Sigmoid", [z], "positive"), "one_minus",
+                                                   dtype)
+    return positions, writer.node("Softmax", [z], "softmax", axis=-1)
+
+
+def _output_infos(export_plan: ExportPlan, names: list, out_dtype) -> list:
+    float_type = _graph.element_type(out_dtype)
+    if export_plan.head in ("output", "regression"):
+        return [helper.make_tensor_value_info(names[0], float_type, [BATCH, export_plan.n_outputs])]
+    if export_plan.multilabel:
+        label = helper.make_tensor_value_info(names[0], onnx.TensorProto.INT64, [BATCH, export_plan.n_outputs])
+    else:
+        label_type = _graph.element_type(_graph.label_table(export_plan.classes).dtype)
+        label = helper.make_tensor_value_info(names[0], label_type, [BATCH])
+    probabilities = helper.make_tensor_value_info(names[1], float_type, [BATCH, export_plan.n_probability_columns])
+    return [label, probabilities]
+
+
+def _metadata(export_plan: ExportPlan, opset: int) -> dict:
+    from .. import __version__
+
+    entries = {"kind": export_plan.kind, "dtype": export_plan.input_dtype.name,
+               "n_features": str(export_plan.n_features), "layers": export_plan.metadata["layers"],
+               "outputs": ", ".join(output_names(export_plan)), "opset": str(opset),
+               "preprocessing": "standardizer" if export_plan.standardizer is not None else "none",
+               "library_version": __version__}
+    if export_plan.classes is not None:
+        entries["classes"] = json.dumps(export_plan.classes.tolist())
+        entries["multilabel"] = json.dumps(export_plan.multilabel)
+    return {METADATA_PREFIX + key: value for key, value in entries.items()}
+
+
+def _check_opset(opset) -> int:
+    latest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or not MIN_OPSET <= opset <= latest:
+        raise ValueError(f"opset must be an integer from {MIN_OPSET} to {latest} (the installed onnx package's "
+                         f"newest), got {opset!r}")
+    return int(opset)
+
+
+def export(model, path=None, *, opset: int = DEFAULT_OPSET):
+    """The model as an ONNX graph (an onnx.ModelProto), also written to `path` when given.
+
+    Input ``X`` (n, n_features) in the model's dtype, with a dynamic batch dimension n.
+    Outputs, named as skl2onnx names them (zipmap=False):
+
+    - Sequential: ``output`` (n, n_outputs), what ``predict`` returns;
+    - MLPRegressor: ``variable`` (n, n_outputs), also for several outputs;
+    - classifiers: ``label`` (n,) holding classes_ (strings too; (n, n_labels) 0/1 for a
+      multi-label MLPClassifier) and ``probabilities`` (n, n_classes), what ``predict_proba``
+      returns. Perceptron and LinearSVM have no predict_proba: as skl2onnx does for
+      LinearSVC, ``probabilities`` holds decision_function, (n, 1) for two classes.
+
+    A Sequential's preprocessing (the CLI's stored standardiser) runs inside the graph.
+    opset defaults to 17 (IR version 8), which onnxruntime releases of the last years load.
+    """
+    opset = _check_opset(opset)
+    export_plan = plan(model)
+    names = output_names(export_plan)
+    out_dtype = export_plan.input_dtype
+    writer = _graph.ProtoWriter(reserved=[INPUT_NAME, *names])
+    write_model(writer, export_plan, INPUT_NAME, export_plan.input_dtype, out_dtype, names)
+    graph = helper.make_graph(
+        writer.graph_nodes(), f"fastmlp_{export_plan.kind}",
+        [helper.make_tensor_value_info(INPUT_NAME, _graph.element_type(export_plan.input_dtype),
+                                       [BATCH, export_plan.n_features])],
+        _output_infos(export_plan, names, out_dtype), initializer=writer.initializers)
+    operator_set = helper.make_opsetid("", opset)
+    ir_version = max(MIN_IR_VERSION, helper.find_min_ir_version_for([operator_set]))
+    from .. import __version__
+
+    proto = helper.make_model(graph, opset_imports=[operator_set], ir_version=ir_version,
+                              producer_name="fastmlp", producer_version=__version__,
+                              doc_string=f"fastmlp {export_plan.kind}: {export_plan.metadata['layers']}")
+    helper.set_model_props(proto, _metadata(export_plan, opset))
+    onnx.checker.check_model(proto, full_check=True)
+    if path is not None:
+        _write_atomically(proto, os.fspath(path))
+    return proto
+
+
+def _write_atomically(proto, path: str) -> None:
+    """Write to a temporary file beside `path`, then rename: a failed write keeps the old file."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "wb") as stream:
+            stream.write(proto.SerializeToString())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
