@@ -213,3 +213,17 @@ def test_fm_onnx_is_reachable_from_the_package():
     model = network(0, "sigmoid", "sigmoid", np.float32)
     assert fm.onnx.export is fmx.export
     assert fm.onnx.export(model).graph.output[0].name == "output"
+
+
+def test_the_python_examples_of_docs_deploy_run(tmp_path, monkeypatch):
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).parents[2] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 2
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile("\n".join(blocks), "docs/deploy.md", "exec"), namespace)  # the asserts in the text are checked
+    assert (tmp_path / "moons.onnx").exists()
+    assert [output.name for output in namespace["onx"].graph.output] == ["label", "probabilities"]

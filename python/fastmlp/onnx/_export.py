@@ -21,7 +21,7 @@ METADATA_PREFIX = "fastmlp."
 
 def output_names(export_plan: ExportPlan) -> list:
     if export_plan.head == "output":
-        return ["output"]
+        return ["output"] if export_plan.classes is None else ["output", "label"]
     if export_plan.head == "regression":
         return ["variable"]
     return ["label", "probabilities"]
@@ -42,6 +42,8 @@ def write_model(writer: _graph.NodeWriter, export_plan: ExportPlan, x: str, x_dt
     last = _graph.write_layers(writer, a0, export_plan.layers, compute)
     if export_plan.head in ("output", "regression"):
         writer.cast(last, compute, out_dtype, output=outputs[0])
+        if export_plan.classes is not None:
+            _graph.write_labels(writer, _output_positions(writer, export_plan, last), export_plan.classes, outputs[1])
         return
     label, probabilities = outputs
     if export_plan.head == "activations":
@@ -53,6 +55,14 @@ def write_model(writer: _graph.NodeWriter, export_plan: ExportPlan, x: str, x_dt
     else:
         _graph.write_labels(writer, positions, export_plan.classes, label)
     writer.cast(values, compute, out_dtype, output=probabilities)
+
+
+def _output_positions(writer, export_plan: ExportPlan, a: str) -> str:
+    """A Sequential classifier's class positions, decided as the CLI's predict decides them."""
+    if export_plan.n_outputs > 1:
+        return _graph.write_argmax(writer, a)
+    threshold = 0.0 if export_plan.layers[-1][2] == "identity" else 0.5
+    return _graph.write_above(writer, a, threshold, export_plan.compute_dtype)
 
 
 def _activations_head(writer, export_plan: ExportPlan, a: str):
@@ -88,7 +98,11 @@ def _scores_head(writer, export_plan: ExportPlan, z: str):
 def _output_infos(export_plan: ExportPlan, names: list, out_dtype) -> list:
     float_type = _graph.element_type(out_dtype)
     if export_plan.head in ("output", "regression"):
-        return [helper.make_tensor_value_info(names[0], float_type, [BATCH, export_plan.n_outputs])]
+        infos = [helper.make_tensor_value_info(names[0], float_type, [BATCH, export_plan.n_outputs])]
+        if export_plan.classes is not None:
+            label_type = _graph.element_type(_graph.label_table(export_plan.classes).dtype)
+            infos.append(helper.make_tensor_value_info(names[1], label_type, [BATCH]))
+        return infos
     if export_plan.multilabel:
         label = helper.make_tensor_value_info(names[0], onnx.TensorProto.INT64, [BATCH, export_plan.n_outputs])
     else:
@@ -126,7 +140,8 @@ def export(model, path=None, *, opset: int = DEFAULT_OPSET):
     Input ``X`` (n, n_features) in the model's dtype, with a dynamic batch dimension n.
     Outputs, named as skl2onnx names them (zipmap=False):
 
-    - Sequential: ``output`` (n, n_outputs), what ``predict`` returns;
+    - Sequential: ``output`` (n, n_outputs), what ``predict`` returns; a classifier whose
+      metadata names its classes (a model from ``fastmlp train``) also gives ``label`` (n,);
     - MLPRegressor: ``variable`` (n, n_outputs), also for several outputs;
     - classifiers: ``label`` (n,) holding classes_ (strings too; (n, n_labels) 0/1 for a
       multi-label MLPClassifier) and ``probabilities`` (n, n_classes), what ``predict_proba``

@@ -4,7 +4,7 @@ An ExportPlan is independent of ONNX: the layers (W, b, activation, slope), the 
 run in, the standardiser in front, and the head that turns the last activations into the
 outputs users get from predict / predict_proba:
 
-    head "output"      Sequential               output = A[L]
+    head "output"      Sequential               output = A[L] (and label, when its metadata names classes)
     head "regression"  MLPRegressor             variable = A[L], (n, n_outputs)
     head "activations" MLPClassifier            label, probabilities from A[L] (sigmoid / softmax)
     head "scores"      linear classifiers       label, probabilities from z = X·W + b in float64,
@@ -68,7 +68,22 @@ def plan_sequential(model) -> ExportPlan:
         standardizer = (np.asarray(model.preprocessing.mean_, np.float64),
                         np.asarray(model.preprocessing.scale_, np.float64))
     return ExportPlan("Sequential", int(model.input_dim), dtype, dtype, _layers_of(model), "output",
-                      standardizer=standardizer, metadata={"layers": _describe(model)})
+                      standardizer=standardizer, classes=_named_classes(model), metadata={"layers": _describe(model)})
+
+
+def _named_classes(model):
+    """The class names of a single-label classifier that lists them in its metadata (as the CLI's
+    models do), one per output unit (two for one unit); None for any other model."""
+    classes = model.metadata.get("classes")
+    last = model.layers[-1]
+    if not model.is_classifier or not isinstance(classes, list) or len(classes) != max(last.units, 2):
+        return None
+    if last.units > 1 and last.activation != "softmax" and model.loss == "binary_cross_entropy":
+        return None  # independent sigmoid units: several labels per row, not one class
+    if not (all(isinstance(c, str) for c in classes) or
+            all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in classes)):
+        return None
+    return np.asarray(classes)
 
 
 def plan_estimator(estimator) -> ExportPlan:
