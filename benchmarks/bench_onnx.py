@@ -10,7 +10,8 @@ thread count, inter-op threads 1, its default spin-waiting unless --no-spinning)
 Per call, one row (latency) and 10,000 rows: fastmlp's ``model.predict(X)`` (what a user
 calls, input checks included), the engine's ``model.engine.predict(X)`` and onnxruntime's
 ``session.run(None, {"X": X})``, all NumPy in and out. Peers are timed round-robin, the
-first one rotating, calls per measurement filling --seconds; the table gives medians.
+first one rotating, calls per round filling --seconds, each call timed on its own; the
+table gives the median call.
 Needs the onnx extra: pip install -e ".[onnx]". Nothing here asserts a time.
 """
 from __future__ import annotations
@@ -72,19 +73,25 @@ def ort_session(proto, threads: int, spinning: bool):
 
 
 def measure(calls: dict, seconds: float, repeats: int) -> dict:
-    """Median seconds per call of each callable, measured round-robin."""
+    """Median seconds per call of each callable: every call timed on its own (so that a
+    preempted call on a shared machine moves the median little), rounds round-robin."""
     numbers = {}
     for key, call in calls.items():
         call()
         number, elapsed = timeit.Timer(call).autorange()
-        numbers[key] = max(1, int(number * seconds / elapsed))
+        numbers[key] = max(3, int(number * seconds / elapsed))
     times = {key: [] for key in calls}
     keys = list(calls)
+    clock = time.perf_counter
     for repeat in range(repeats):
         shift = repeat % len(keys)
         for key in keys[shift:] + keys[:shift]:
             time.sleep(SETTLE_SECONDS)
-            times[key].append(timeit.Timer(calls[key]).timeit(numbers[key]) / numbers[key])
+            call = calls[key]
+            for _ in range(numbers[key]):
+                started = clock()
+                call()
+                times[key].append(clock() - started)
     return {key: float(np.median(values)) for key, values in times.items()}
 
 
@@ -125,7 +132,7 @@ def report(rows: list, args) -> str:
              f"- fastmlp {fastmlp.__version__}, engine variant `{fastmlp._core.variant}`",
              f"- onnxruntime {ort.__version__}, CPU provider, intra-op threads = threads, inter-op 1, "
              f"spinning {'off' if args.no_spinning else 'on (default)'}",
-             f"- medians of {args.repeats} round-robin measurements of ~{args.seconds} s each", "",
+             f"- median call over {args.repeats} round-robin rounds of ~{args.seconds} s per peer", "",
              "| threads | rows per call | peer | µs per call | onnxruntime ÷ peer |",
              "|---:|---|---|---:|---:|"]
     for row in rows:
