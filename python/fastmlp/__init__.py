@@ -3,15 +3,19 @@
 The numeric work runs in a C++17/Eigen engine (``fastmlp._core``); this package holds the
 models, the training loop and callbacks, datasets, model files, plots and the CLI.
 """
-from . import _core, datasets
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import _core, datasets, fileformat, serialization
 from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint
 from .errors import DivergenceError, FormatError
 from .layers import Dense, LayerCache, LayerGradients
 from .model import Sequential
 from .optimizers import SGD, Adam, Optimizer
-from .serialization import load
 
-__version__ = _core.__version__
+__version__: str = _core.__version__
 
 
 def set_num_threads(n: int) -> None:
@@ -27,10 +31,27 @@ def get_num_threads() -> int:
 
 
 _ESTIMATORS = ("Perceptron", "LogisticRegression", "LinearSVM", "MLPClassifier", "MLPRegressor")
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Read a .fmlp file and return what was saved (a Sequential or an estimator).
+
+    Nothing in the file is executed; every shape, dtype and value is checked against the
+    description, and the stored golden prediction is recomputed. Raises fm.FormatError
+    for a file that is not a valid fastmlp model.
+    """
+    description, tensors = fileformat.load(path)
+    kind = description["kind"]
+    if kind in _ESTIMATORS and not serialization.is_registered(kind):
+        # Only an estimator file needs the estimators, and they need scikit-learn (the `sklearn`
+        # extra): imported here, so that Sequential files load without it. The ImportError of a
+        # missing extra names it.
+        from . import estimators  # noqa: F401  (registers the estimator kinds)
+    return serialization.from_payload(description, tensors, f"model file {str(path)!r}")
 _INSPECTION = ("gradient_check", "explain_step", "diagnose", "Diagnosis", "GradientCheckResult")
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # Loaded on first use: the estimators need scikit-learn and plot needs matplotlib, and
     # `import fastmlp` must work without either.
     if name in _ESTIMATORS:

@@ -68,7 +68,7 @@ def _progress(args) -> int:
 
 def _load_model(path):
     from .model import Sequential
-    from .serialization import load
+    from . import load
     model = load(path)
     if not isinstance(model, Sequential):
         raise ValueError(f"{path} holds a fastmlp.{type(model).__name__}; fastmlp predict and evaluate read "
@@ -322,7 +322,7 @@ def command_evaluate(args) -> int:
 def command_info(args) -> int:
     from . import fileformat
     from .model import Sequential
-    from .serialization import load
+    from . import load
 
     description, _ = fileformat.load(args.model)
     model = load(args.model)

@@ -8,9 +8,11 @@ import numpy as np
 
 from . import _core
 from . import optimizers as _optimizers
+from . import serialization
 from ._validation import check_features, check_sample_weight, encode_targets, resolve_dtype
 from .callbacks import Callback, History
-from .errors import DivergenceError
+from .datasets.preprocessing import Standardizer
+from .errors import DivergenceError, FormatError
 from .layers import Dense, LayerCache, LayerGradients
 
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron")
@@ -418,8 +420,39 @@ class Sequential:
     # ------------------------------------------------------------------ files
     def save(self, path) -> None:
         """Write the model to a .fmlp file (safetensors), atomically."""
-        from .serialization import save_model
-        save_model(self, path)
+        serialization.save_model(self, path)
+
+    def _fmlp_payload(self, kind: str = "Sequential") -> tuple:
+        """(description, tensors) of this built model for fastmlp.fileformat."""
+        self._built_network()
+        return serialization.network_description(self, kind), serialization.network_tensors(self)
+
+    @classmethod
+    def _from_payload(cls, description: dict, tensors: dict, where: str = "model") -> Sequential:
+        """Rebuild a model from a checked description and its tensors; FormatError if they do not fit."""
+        try:
+            layers = [Dense(spec["units"], activation=spec["activation"],
+                            negative_slope=spec.get("negative_slope", 0.01),
+                            initializer=spec.get("initializer", "auto")) for spec in description["layers"]]
+            model = cls(layers, input_dim=description["input_dim"], dtype=description["dtype"],
+                        seed=description.get("seed") or 0, name=description.get("name"))
+            if description.get("loss"):
+                model.compile(loss=description["loss"], optimizer=description.get("optimizer") or "sgd")
+        except (ValueError, TypeError, KeyError) as error:
+            raise FormatError(f"{where}: the description does not make a valid network: {error}") from error
+        metadata = description.get("metadata", {})
+        if not isinstance(metadata, dict):
+            raise FormatError(f"{where}: the description's 'metadata' must be a JSON object, "
+                              f"found {type(metadata).__name__}")
+        model.metadata = metadata
+        for index in range(len(layers)):
+            model._network.set_weights(index, tensors[f"layers.{index}.W"])
+            model._network.set_bias(index, tensors[f"layers.{index}.b"])
+        if "preprocessing.mean" in tensors:
+            model.preprocessing = Standardizer.from_dict({"mean": tensors["preprocessing.mean"].tolist(),
+                                                          "scale": tensors["preprocessing.scale"].tolist()})
+        serialization.check_golden(model, tensors, description["dtype"], where)
+        return model
 
     def __getstate__(self):
         if not self.built:
@@ -430,8 +463,7 @@ class Sequential:
                                "loss": self.loss,
                                "optimizer": None if self.optimizer is None else self.optimizer.get_config(),
                                "preprocessing": self.preprocessing, "metadata": self.metadata}}
-        from .serialization import model_to_bytes
-        return {"fmlp": model_to_bytes(self)}
+        return {"fmlp": serialization.model_to_bytes(self)}
 
     def __setstate__(self, state):
         if "config" in state:
@@ -443,8 +475,7 @@ class Sequential:
             restored.preprocessing = config["preprocessing"]
             restored.metadata = config["metadata"]
         else:
-            from .serialization import model_from_bytes
-            restored = model_from_bytes(state["fmlp"])
+            restored = serialization.model_from_bytes(state["fmlp"])
         self.__dict__.update(restored.__dict__)
         for layer in self.layers:
             layer._model = self
@@ -523,3 +554,6 @@ class _Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+serialization.register_kind("Sequential", Sequential._from_payload)

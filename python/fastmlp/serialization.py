@@ -1,41 +1,63 @@
-"""Models to and from .fmlp files: the description and tensors that fileformat reads and writes.
+"""Model kinds to and from .fmlp files: the registry of kinds and the parts every kind shares.
 
-Loading rebuilds the model from the JSON description and the checked tensors, then
-recomputes the golden input stored at save time: a file that loads is known to predict
-what it predicted when it was saved.
+This module sits just above :mod:`fastmlp.fileformat` and below every model: it imports no
+model class. Each kind of model describes itself and registers how it is rebuilt:
+
+* an object that can be saved has a method ``_fmlp_payload() -> (description, tensors)``
+  (the description names its kind in ``description["kind"]``);
+* its class registers ``register_kind(kind, from_payload)``, where
+  ``from_payload(description, tensors, where)`` returns the rebuilt object and raises
+  :class:`~fastmlp.errors.FormatError` (naming ``where``) for whatever does not fit.
+
+``Sequential`` registers itself in ``fastmlp.model``; the estimators register in
+``fastmlp.estimators``. Loading rebuilds the model, then recomputes the golden input stored at
+save time: a file that loads is known to predict what it predicted when it was saved.
 """
 from __future__ import annotations
+
+import os
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
 from . import _core, fileformat
 from .errors import FormatError
 
+__all__ = ["GOLDEN_ROWS", "GOLDEN_TOLERANCE", "check_golden", "from_payload", "is_registered",
+           "model_from_bytes", "model_to_bytes", "network_description", "network_tensors", "register_kind",
+           "save_model"]
+
 GOLDEN_ROWS = 4
 # Same engine, same weights: predictions agree to rounding. Another build (other SIMD
 # width, other compiler) may reorder sums, so allow a few ulps of the output's scale.
 GOLDEN_TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
 
-_LOADERS = {}
-# Kinds whose loader lives in the estimators module (imported on demand: it needs scikit-learn).
-_ESTIMATOR_KINDS = ("Perceptron", "LogisticRegression", "LinearSVM", "MLPClassifier", "MLPRegressor")
+FromPayload = Callable[[dict, dict, str], Any]
+_KINDS: dict[str, FromPayload] = {}
 
 
-def register_kind(kind: str, from_payload) -> None:
-    """Teach load() a new model kind: from_payload(description, tensors) returns the object."""
-    _LOADERS[kind] = from_payload
+class Savable(Protocol):
+    def _fmlp_payload(self) -> tuple[dict, dict]: ...
+
+
+def register_kind(kind: str, from_payload: FromPayload) -> None:
+    """Teach loading a model kind: ``from_payload(description, tensors, where)`` rebuilds it."""
+    _KINDS[kind] = from_payload
+
+
+def is_registered(kind: str) -> bool:
+    return kind in _KINDS
 
 
 def network_description(model, kind: str = "Sequential") -> dict:
     """The JSON description of a built Sequential (fileformat's schema, version 1)."""
-    network = model._built_network()
     return {
         "format": fileformat.FORMAT_NAME,
         "format_version": fileformat.FORMAT_VERSION,
         "library_version": _core.__version__,
         "kind": kind,
         "dtype": np.dtype(model.dtype).name,
-        "input_dim": int(network.input_dim),
+        "input_dim": int(model.engine.input_dim),
         "layers": [layer.get_config() for layer in model.layers],
         "loss": model.loss,
         "seed": int(model.seed),
@@ -46,8 +68,8 @@ def network_description(model, kind: str = "Sequential") -> dict:
 
 
 def network_tensors(model) -> dict:
-    """Weights, biases, preprocessing and a golden input with its prediction."""
-    network = model._built_network()
+    """Weights, biases, preprocessing and a golden input with its prediction, of a built Sequential."""
+    network = model.engine
     tensors = {}
     for index in range(len(model.layers)):
         tensors[f"layers.{index}.W"] = network.get_weights(index)
@@ -63,37 +85,8 @@ def network_tensors(model) -> dict:
     return tensors
 
 
-def sequential_from_payload(description: dict, tensors: dict, where: str = "model"):
-    from .datasets import Standardizer
-    from .layers import Dense
-    from .model import Sequential
-
-    try:
-        layers = [Dense(spec["units"], activation=spec["activation"],
-                        negative_slope=spec.get("negative_slope", 0.01),
-                        initializer=spec.get("initializer", "auto")) for spec in description["layers"]]
-        model = Sequential(layers, input_dim=description["input_dim"], dtype=description["dtype"],
-                           seed=description.get("seed") or 0, name=description.get("name"))
-        if description.get("loss"):
-            model.compile(loss=description["loss"], optimizer=description.get("optimizer") or "sgd")
-    except (ValueError, TypeError, KeyError) as error:
-        raise FormatError(f"{where}: the description does not make a valid network: {error}") from error
-    metadata = description.get("metadata", {})
-    if not isinstance(metadata, dict):
-        raise FormatError(f"{where}: the description's 'metadata' must be a JSON object, "
-                          f"found {type(metadata).__name__}")
-    model.metadata = metadata
-    for index in range(len(layers)):
-        model.engine.set_weights(index, tensors[f"layers.{index}.W"])
-        model.engine.set_bias(index, tensors[f"layers.{index}.b"])
-    if "preprocessing.mean" in tensors:
-        model.preprocessing = Standardizer.from_dict({"mean": tensors["preprocessing.mean"].tolist(),
-                                                      "scale": tensors["preprocessing.scale"].tolist()})
-    _check_golden(model, tensors, description["dtype"], where)
-    return model
-
-
-def _check_golden(model, tensors: dict, dtype: str, where: str) -> None:
+def check_golden(model, tensors: dict, dtype: str, where: str) -> None:
+    """Refuse a rebuilt model that does not reproduce the prediction stored with it."""
     if "golden.input" not in tensors:
         # fastmlp always writes them; without them nothing vouches for the weights.
         raise FormatError(f"{where}: the file has no golden input and output (tensors 'golden.input' and "
@@ -107,46 +100,25 @@ def _check_golden(model, tensors: dict, dtype: str, where: str) -> None:
                           f"(largest difference {error:.3g}); the file is corrupt or was edited")
 
 
-register_kind("Sequential", sequential_from_payload)
-
-
-def _payload(obj):
-    if hasattr(obj, "_fmlp_payload"):
-        return obj._fmlp_payload()
-    return network_description(obj), network_tensors(obj)
-
-
-def save_model(obj, path) -> None:
-    description, tensors = _payload(obj)
+def save_model(obj: Savable, path: str | os.PathLike) -> None:
+    description, tensors = obj._fmlp_payload()
     fileformat.save(path, description, tensors)
 
 
-def model_to_bytes(obj) -> bytes:
-    description, tensors = _payload(obj)
+def model_to_bytes(obj: Savable) -> bytes:
+    description, tensors = obj._fmlp_payload()
     return fileformat.to_bytes(description, tensors)
 
 
-def _from_payload(description: dict, tensors: dict, where: str):
+def from_payload(description: dict, tensors: dict, where: str) -> Any:
+    """Rebuild the object of a checked description and its tensors, by its registered kind."""
     kind = description["kind"]
-    if kind not in _LOADERS and kind in _ESTIMATOR_KINDS:
-        # Registers the estimator kinds; an ImportError here names the missing extra.
-        from . import estimators  # noqa: F401
-    if kind not in _LOADERS:
+    if kind not in _KINDS:
         raise FormatError(f"{where}: unknown model kind {kind!r}")
-    return _LOADERS[kind](description, tensors, where)
+    return _KINDS[kind](description, tensors, where)
 
 
-def model_from_bytes(data: bytes):
+def model_from_bytes(data: bytes) -> Any:
+    """The object whose model_to_bytes() these are (pickling); its kind must be registered."""
     description, tensors = fileformat.from_bytes(data)
-    return _from_payload(description, tensors, "model bytes")
-
-
-def load(path):
-    """Read a .fmlp file and return what was saved (a Sequential or an estimator).
-
-    Nothing in the file is executed; every shape, dtype and value is checked against the
-    description, and the stored golden prediction is recomputed. Raises fm.FormatError
-    for a file that is not a valid fastmlp model.
-    """
-    description, tensors = fileformat.load(path)
-    return _from_payload(description, tensors, f"model file {str(path)!r}")
+    return from_payload(description, tensors, "model bytes")

@@ -19,5 +19,6 @@ from .mlp import MLPClassifier, MLPRegressor
 
 __all__ = ["LinearSVM", "LogisticRegression", "MLPClassifier", "MLPRegressor", "Perceptron"]
 
+# Each estimator class is a model kind of its own in .fmlp files (the description's "kind").
 for _estimator_class in (Perceptron, LogisticRegression, LinearSVM, MLPClassifier, MLPRegressor):
     _serialization.register_kind(_estimator_class.__name__, _estimator_class._from_payload)

@@ -29,6 +29,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import serialization
 from ..errors import DivergenceError, FormatError
 from ..layers import Dense
 from ..model import Sequential
@@ -454,24 +455,21 @@ class NetworkEstimator(BaseEstimator):
     def save(self, path) -> None:
         """Write the fitted estimator (parameters, classes, weights) to a .fmlp file, atomically."""
         check_is_fitted(self)
-        from ..serialization import save_model
-        save_model(self, path)
+        serialization.save_model(self, path)
 
-    def _fmlp_payload(self):
-        from ..serialization import network_description, network_tensors
+    def _fmlp_payload(self) -> tuple:
         check_is_fitted(self)
-        description = network_description(self._model, kind=type(self).__name__)
+        description, tensors = self._model._fmlp_payload(kind=type(self).__name__)
         state = {name: plain(getattr(self, name)) for name in self._STATE if hasattr(self, name)}
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]
         description["estimator"] = {"params": encode_params(self.get_params(deep=False)), "state": state}
         if hasattr(self, "classes_"):
             description["classes"] = plain(self.classes_)
-        return description, network_tensors(self._model)
+        return description, tensors
 
     @classmethod
     def _from_payload(cls, description: dict, tensors: dict, where: str):
-        from ..serialization import sequential_from_payload
         try:
             info = description["estimator"]
             if not isinstance(info, dict) or not isinstance(info.get("state"), dict):
@@ -480,7 +478,7 @@ class NetworkEstimator(BaseEstimator):
             estimator._settings()
         except (KeyError, TypeError, ValueError) as error:
             raise FormatError(f"{where}: the estimator description is not valid: {error}") from error
-        model = sequential_from_payload(description, tensors, where)
+        model = Sequential._from_payload(description, tensors, where)
         try:
             estimator._restore(model, description, info["state"])
         except (KeyError, TypeError, ValueError) as error:
@@ -531,15 +529,13 @@ class NetworkEstimator(BaseEstimator):
     def __getstate__(self):
         if not self.__sklearn_is_fitted__():
             return super().__getstate__()
-        from ..serialization import model_to_bytes
-        return {"fmlp": model_to_bytes(self)}
+        return {"fmlp": serialization.model_to_bytes(self)}
 
     def __setstate__(self, state):
         if "fmlp" not in state:
             super().__setstate__(state)
             return
-        from ..serialization import model_from_bytes
-        restored = model_from_bytes(state["fmlp"])
+        restored = serialization.model_from_bytes(state["fmlp"])
         if type(restored) is not type(self):
             raise FormatError(f"the pickled bytes hold a {type(restored).__name__}, not a {type(self).__name__}")
         self.__dict__.update(restored.__dict__)

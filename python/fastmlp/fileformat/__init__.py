@@ -1,0 +1,169 @@
+"""Reading and writing ``.fmlp`` model files.
+
+A ``.fmlp`` file is a safetensors file. Its ``__metadata__`` holds exactly one key,
+``"fastmlp"``, whose value is the JSON text of a *description* (a dict)::
+
+    {"format": "fastmlp", "format_version": 1, "library_version": "0.1.0",
+     "kind": "Sequential",                 # or an estimator class name
+     "dtype": "float32" | "float64",
+     "input_dim": d,
+     "layers": [{"units": n_out, "activation": "relu"},
+                {"units": n_out, "activation": "leaky_relu", "negative_slope": 0.01}, ...],
+     "loss": one of LOSSES or null,
+     "seed": int or null,
+     ...}                                  # any other JSON keys are passed through
+
+``negative_slope`` is required for ``leaky_relu`` layers and optional (a finite
+number) elsewhere; other keys inside a layer are passed through.
+
+Tensors, all C-contiguous:
+
+    layers.<i>.W          (n_in, n_out)    description dtype; n_in of layer 0 is input_dim,
+    layers.<i>.b          (n_out,)         of layer i > 0 the units of layer i-1
+    golden.input          (g, input_dim)   description dtype, g >= 1  } both or neither
+    golden.output         (g, n_last)      description dtype           }
+    preprocessing.mean    (input_dim,)     always float64              } both or neither
+    preprocessing.scale   (input_dim,)     always float64, > 0         }
+
+Preprocessing tensors are float64 whatever the model dtype: they are statistics of
+the raw inputs, applied before inputs are cast to the model dtype, and float64 keeps
+them exactly as they were fitted. Every tensor must hold only finite values.
+
+Loading never unpickles and never executes anything: the header is parsed as
+JSON, every field, name, dtype and shape is checked against the description before
+any tensor data is read, and the values are checked after. Whatever does not fit
+raises :class:`fastmlp.errors.FormatError` with a message naming the problem.
+Saving runs the same checks first, then writes a temporary file in the target's
+folder and renames it over the target, so a failed save never leaves a partial file.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ._atomic import path_as_text
+from ._atomic import write_atomically
+from ._codec import MAX_HEADER_BYTES, check_framing, decode, encode
+from ._schema import ACTIVATIONS, DTYPES, FORMAT_NAME, FORMAT_VERSION, LOSSES, fail
+
+__all__ = [
+    "FORMAT_VERSION",
+    "FORMAT_NAME",
+    "ACTIVATIONS",
+    "LOSSES",
+    "DTYPES",
+    "MAX_HEADER_BYTES",
+    "to_bytes",
+    "from_bytes",
+    "save",
+    "load",
+]
+
+def to_bytes(description: Mapping[str, Any], tensors: Mapping[str, np.ndarray]) -> bytes:
+    """Serialise a model to the bytes of a ``.fmlp`` file (used for pickling).
+
+    Parameters
+    ----------
+    description : dict
+        The JSON description (see the module docstring).
+    tensors : dict of str -> ndarray
+        ``layers.<i>.W`` of shape (n_in, n_out), ``layers.<i>.b`` of shape (n_out,),
+        optionally ``golden.*`` and ``preprocessing.*``.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    FormatError
+        If the description or tensors would not make a valid model file.
+    """
+    return encode(description, tensors, "cannot serialise model")
+
+
+def from_bytes(data: bytes | bytearray | memoryview) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Parse the bytes of a ``.fmlp`` file.
+
+    Parameters
+    ----------
+    data : bytes-like
+
+    Returns
+    -------
+    description : dict
+    tensors : dict of str -> ndarray
+        Owned, writeable, C-contiguous arrays in canonical order (layers, golden,
+        preprocessing).
+
+    Raises
+    ------
+    FormatError
+        If the bytes are not a valid fastmlp model.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        fail("cannot read model bytes", f"expected bytes, found {type(data).__name__}")
+    return decode(bytes(data), "cannot read model bytes")
+
+
+def load(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read a ``.fmlp`` model file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    description : dict
+    tensors : dict of str -> ndarray
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    FormatError
+        If the file is not a valid fastmlp model; the message names the path and
+        the problem.
+    """
+    path_text = path_as_text(path)
+    where = f"cannot load model file '{path_text}'"
+    with open(path_text, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            fail(where, "not a regular file")
+        prefix = file.read(16)
+        # Refuse before reading everything: the file may be huge and not ours at all.
+        check_framing(prefix, max(info.st_size, len(prefix)), where)
+        data = prefix + file.read()
+    return decode(data, where)
+
+
+def save(path: str | os.PathLike[str], description: Mapping[str, Any],
+         tensors: Mapping[str, np.ndarray]) -> None:
+    """Write a ``.fmlp`` model file atomically.
+
+    The model is checked as :func:`load` would check it, written to a temporary file
+    in the same folder, flushed to disk and renamed over ``path``. On any failure the
+    temporary file is removed and a previous file at ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    description : dict
+    tensors : dict of str -> ndarray
+
+    Raises
+    ------
+    FormatError
+        If the description or tensors would not make a valid model file.
+    OSError
+        If the file cannot be written.
+    """
+    path_text = path_as_text(path)
+    data = encode(description, tensors, f"cannot save model file '{path_text}'")
+    write_atomically(path_text, data)

@@ -1,0 +1,228 @@
+"""The schema of a .fmlp description and its tensors: the names, the checks, the expected layout.
+
+Every check raises :class:`fastmlp.errors.FormatError` naming ``where`` and the problem.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from ..errors import FormatError
+
+FORMAT_NAME = "fastmlp"
+FORMAT_VERSION = 1
+ACTIVATIONS = (
+    "identity",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "silu",
+    "softmax",
+    "step",
+)
+LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron")
+DTYPES = ("float32", "float64")
+
+_REQUIRED_FIELDS = (
+    "format",
+    "format_version",
+    "library_version",
+    "kind",
+    "dtype",
+    "input_dim",
+    "layers",
+    "loss",
+    "seed",
+)
+_PREPROCESSING_DTYPE = "float64"
+_OPTIONAL_PAIRS = (
+    ("golden.input", "golden.output"),
+    ("preprocessing.mean", "preprocessing.scale"),
+)
+# Leading bytes of formats people may hand us by mistake, checked only once the bytes
+# have failed to parse as safetensors (a safetensors header length may begin with 0x80).
+
+def fail(where, problem):
+    raise FormatError(f"{where}: {problem}")
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_real(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def strict_json(text):
+    """Parse JSON refusing NaN/Infinity and duplicate keys (ValueError otherwise)."""
+
+    def refuse_constant(name):
+        raise ValueError(f"{name} is not allowed")
+
+    def refuse_duplicates(pairs):
+        obj = {}
+        for key, value in pairs:
+            if key in obj:
+                raise ValueError(f"duplicate key {key!r}")
+            obj[key] = value
+        return obj
+
+    try:
+        return json.loads(text, parse_constant=refuse_constant,
+                          object_pairs_hook=refuse_duplicates)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def describe_value(value):
+    return f"{value!r} ({type(value).__name__})"
+
+
+def check_description(description, where):
+    """Check every field that fastmlp interprets; other keys pass through."""
+    if not isinstance(description, dict):
+        fail(where, f"the description must be a JSON object, found {type(description).__name__}")
+    if "format" not in description:
+        fail(where, "the description has no 'format' field")
+    if description["format"] != FORMAT_NAME:
+        fail(where, f"unknown format name {description['format']!r} (expected {FORMAT_NAME!r})")
+    if "format_version" not in description:
+        fail(where, "the description has no 'format_version' field")
+    version = description["format_version"]
+    if not is_int(version):
+        fail(where, f"format_version must be an integer, found {describe_value(version)}")
+    if version > FORMAT_VERSION:
+        writer = description.get("library_version")
+        by = f"library version {writer}, " if isinstance(writer, str) else ""
+        fail(where, f"written by a newer fastmlp ({by}format version {version}); this "
+                     f"fastmlp reads format versions up to {FORMAT_VERSION}: upgrade fastmlp")
+    if version < 1:
+        fail(where, f"format_version must be at least 1, found {version}")
+
+    missing = [key for key in _REQUIRED_FIELDS if key not in description]
+    if missing:
+        fail(where, f"the description lacks the field(s) {', '.join(map(repr, missing))}")
+    for key in ("library_version", "kind"):
+        if not isinstance(description[key], str) or not description[key]:
+            fail(where, f"{key!r} must be a non-empty string, found "
+                         f"{describe_value(description[key])}")
+    if description["dtype"] not in DTYPES:
+        fail(where, f"dtype must be one of {', '.join(DTYPES)}, found "
+                     f"{describe_value(description['dtype'])}")
+    input_dim = description["input_dim"]
+    if not is_int(input_dim) or input_dim < 1:
+        fail(where, f"input_dim must be a positive integer, found {describe_value(input_dim)}")
+    seed = description["seed"]
+    if seed is not None and not is_int(seed):
+        fail(where, f"seed must be an integer or null, found {describe_value(seed)}")
+    loss = description["loss"]
+    if loss is not None and loss not in LOSSES:
+        fail(where, f"unknown loss {describe_value(loss)}; known losses: "
+                     f"{', '.join(LOSSES)} (or null)")
+
+    layers = description["layers"]
+    if not isinstance(layers, list) or not layers:
+        fail(where, f"layers must be a non-empty list, found {describe_value(layers)}")
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, dict):
+            fail(where, f"layer {index} must be a JSON object, found {type(layer).__name__}")
+        units = layer.get("units")
+        if not is_int(units) or units < 1:
+            fail(where, f"layer {index}: units must be a positive integer, found "
+                         f"{describe_value(units)}")
+        activation = layer.get("activation")
+        if activation not in ACTIVATIONS:
+            fail(where, f"layer {index} has unknown activation {describe_value(activation)}; "
+                         f"known activations: {', '.join(ACTIVATIONS)}")
+        if activation == "leaky_relu" and "negative_slope" not in layer:
+            fail(where, f"layer {index} is leaky_relu but gives no negative_slope")
+        if "negative_slope" in layer:
+            slope = layer["negative_slope"]
+            if not is_real(slope) or not math.isfinite(slope):
+                fail(where, f"layer {index}: negative_slope must be a finite number, found "
+                             f"{describe_value(slope)}")
+
+
+def expected_layout(description, found_shapes, where):
+    """Map every tensor name the description calls for to (dtype, shape).
+
+    found_shapes (name -> shape tuple) decides which optional pairs are present and
+    the golden sample count g; a half-present pair is refused here.
+    """
+    dtype = description["dtype"]
+    layers = description["layers"]
+    expected = {}
+    n_in = description["input_dim"]
+    for index, layer in enumerate(layers):
+        n_out = layer["units"]
+        expected[f"layers.{index}.W"] = (dtype, (n_in, n_out), f"n_in × n_out of layer {index}")
+        expected[f"layers.{index}.b"] = (dtype, (n_out,), f"units of layer {index}")
+        n_in = n_out
+
+    for first, second in _OPTIONAL_PAIRS:
+        present = [name for name in (first, second) if name in found_shapes]
+        if len(present) == 1:
+            absent = second if present[0] == first else first
+            fail(where, f"{first} and {second} must both be present or both absent; "
+                         f"found {present[0]} without {absent}")
+
+    input_dim = description["input_dim"]
+    if "golden.input" in found_shapes:
+        shape = found_shapes["golden.input"]
+        if len(shape) != 2 or shape[0] < 1 or shape[1] != input_dim:
+            fail(where, f"tensor 'golden.input' has shape {shape}, expected (g, {input_dim}) "
+                         f"with g >= 1 (golden samples × input_dim)")
+        n_golden = shape[0]
+        expected["golden.input"] = (dtype, (n_golden, input_dim), "golden samples × input_dim")
+        expected["golden.output"] = (dtype, (n_golden, layers[-1]["units"]),
+                                     "golden samples × units of the last layer")
+    if "preprocessing.mean" in found_shapes:
+        for name in ("preprocessing.mean", "preprocessing.scale"):
+            expected[name] = (_PREPROCESSING_DTYPE, (input_dim,), "input_dim")
+    return expected
+
+
+def check_layout(description, found, where):
+    """Check tensor names, dtypes and shapes; found maps name -> (dtype text, shape).
+
+    Returns the tensor names in canonical order.
+    """
+    found_shapes = {name: shape for name, (_, shape) in found.items()}
+    expected = expected_layout(description, found_shapes, where)
+    missing = [name for name in expected if name not in found]
+    if missing:
+        fail(where, f"missing tensor(s) {', '.join(missing)}")
+    unexpected = sorted(name for name in found if name not in expected)
+    if unexpected:
+        fail(where, f"unexpected tensor(s) {', '.join(map(repr, unexpected))}; the description "
+                     f"calls for {', '.join(expected)}")
+    for name, (dtype, shape, meaning) in expected.items():
+        found_dtype, found_shape = found[name]
+        if found_dtype != dtype:
+            fail(where, f"tensor {name!r} has dtype {found_dtype}, expected {dtype}"
+                         + (" (the description's dtype)" if dtype == description["dtype"] else ""))
+        if found_shape != shape:
+            fail(where, f"tensor {name!r} has the wrong shape: expected {shape} ({meaning}), "
+                         f"found {found_shape}")
+    return list(expected)
+
+
+def check_values(tensors, where):
+    for name, array in tensors.items():
+        finite = np.isfinite(array)
+        if not finite.all():
+            n_nan = int(np.isnan(array).sum())
+            n_inf = int(array.size - finite.sum()) - n_nan
+            fail(where, f"tensor {name!r} holds {n_nan} NaN and {n_inf} infinite value(s); "
+                         f"model files hold only finite numbers")
+    scale = tensors.get("preprocessing.scale")
+    if scale is not None and not (scale > 0).all():
+        fail(where, "tensor 'preprocessing.scale' must be positive everywhere, found "
+                     f"{int((scale <= 0).sum())} value(s) <= 0")
+
