@@ -376,3 +376,14 @@ def test_inconsistent_metadata_is_refused(tmp_path, metadata, fragment):
     save_csv(tmp_path / "odd.csv", X, feature_names=["a", "b"])
     result = run(tmp_path, "predict", "odd.fmlp", "odd.csv", status=1)
     assert_one_line_error(result, "odd.fmlp", fragment)
+
+
+def test_every_sub_command_of_the_parser_runs_its_command_function():
+    # The registration contract of fastmlp.cli: each module in SUBCOMMANDS adds one sub-parser
+    # and fastmlp.cli exports command_<name> for it, which main() runs.
+    subparsers = next(action for action in cli.build_parser()._actions if action.dest == "command")
+    names = list(subparsers.choices)
+    assert names == ["demo", "train", "predict", "evaluate", "info"]
+    assert len(names) == len(cli.SUBCOMMANDS)
+    for name in names:
+        assert callable(getattr(cli, f"command_{name}"))

@@ -1,6 +1,6 @@
-"""What the command line reads and prints: CSV columns, task and class labels, model outputs, scores.
+"""What the command line reads: CSV columns, the task and class labels, a loaded model's outputs, scores.
 
-Kept apart from cli.py (argument parsing and the commands) so each file holds one idea.
+Kept apart from the commands so each file holds one idea; how these read as text is in tables.
 """
 from __future__ import annotations
 
@@ -9,42 +9,15 @@ import math
 
 import numpy as np
 
+from ..datasets import load_csv
+from .tables import label_text, list_classes, list_names, number_texts
+
 # Rule for --task auto (numeric targets; text labels always mean classification).
 AUTO_MAX_CLASSES = 20
 
 
 class UsageError(ValueError):
     """A bad command-line value found after parsing (exit status 2, as argparse's own)."""
-
-
-# ----------------------------------------------------------------------------- names and labels
-
-def list_names(names, limit: int = 8) -> str:
-    names = [str(name) for name in names]
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
-
-
-def json_label(value):
-    """A class label as a plain JSON value: str, or int when integral, else float."""
-    if isinstance(value, (str, np.str_)):
-        return str(value)
-    value = float(value)
-    return int(value) if value.is_integer() else value
-
-
-def label_text(value) -> str:
-    return str(json_label(value))
-
-
-def list_classes(classes, limit: int = 10) -> str:
-    # repr quotes text labels, so "far, left" reads as one class; numbers stay bare.
-    return list_names([repr(json_label(c)) for c in classes], limit)
-
-
-def number_texts(values: np.ndarray) -> list:
-    # numpy's shortest round-trip text of the model's dtype: float32 gives "0.1", not 0.10000000149.
-    return [str(value) for value in values]
 
 
 # ----------------------------------------------------------------------------- CSV input
@@ -65,7 +38,6 @@ def csv_header(path) -> list:
 
 
 def load_csv_file(path, target):
-    from .datasets import load_csv
     try:
         return load_csv(path, target=target)
     except UnicodeDecodeError as error:
@@ -231,18 +203,3 @@ def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     total = float(np.sum((y_true - y_true.mean()) ** 2))
     r2 = 1.0 - float(np.sum(error ** 2)) / total if total > 0 else float("nan")
     return {"mse": mse, "rmse": math.sqrt(mse), "mae": float(np.mean(np.abs(error))), "r2": r2}
-
-
-SCORE_NAMES = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R2"}
-
-
-def format_score(key: str, value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.4f}" if key in ("accuracy", "r2") else f"{value:.4g}"
-
-
-def format_scores(scores: dict) -> str:
-    """One line: "loss 0.1  accuracy 0.9500" or "MSE 2.1  RMSE 1.449  MAE 1.2  R2 0.9100"."""
-    return "  ".join(f"{SCORE_NAMES.get(key, key)} {format_score(key, value)}" for key, value in scores.items()
-                     if value is None or isinstance(value, (int, float)))
