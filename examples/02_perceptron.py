@@ -56,20 +56,22 @@ def main(plot_dir=None):
         estimator_mistakes = None
         print(f"(fm.Perceptron skipped: {error})")
     if plot_dir is not None:
-        save_figures(plot_dir, model, X, y)
+        save_figures(plot_dir, model, X, y, mistakes)
     return {"mistakes_per_epoch": mistakes, "final_accuracy": final_accuracy, "weights": w.tolist(), "bias": b,
             "estimator_mistakes_per_epoch": estimator_mistakes}
 
 
-def save_figures(plot_dir, model, X, y):
+def save_figures(plot_dir, model, X, y, mistakes):
     Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
         fm.plot.plot_decision_boundary(model, X, y, path=f"{plot_dir}/02_perceptron.png",
                                        title="perceptron: the line after its first epoch without mistakes")
+        fm.plot.plot_history({"mistakes": mistakes}, path=f"{plot_dir}/02_perceptron_mistakes.png",
+                             title="Rosenblatt's rule: mistakes per epoch fall to zero", figsize=(5.5, 3.5))
     except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
-    print(f"figure saved to {plot_dir}/02_perceptron.png")
+    print(f"figures saved to {plot_dir}/02_perceptron.png and 02_perceptron_mistakes.png")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ def save_figures(plot_dir, model, X, y):
     Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
         fm.plot.plot_decision_boundary(model, X, y, path=f"{plot_dir}/03_logistic_regression_unit.png",
-                                       title="logistic-regression unit: p = 0.5 on the line")
+                                       title="logistic-regression unit: p(class 1), 0.5 on the line",
+                                       show="probability", figsize=(6.2, 5.4))
     except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return

@@ -62,7 +62,8 @@ def save_figures(plot_dir, model, X, y):
     Path(plot_dir).mkdir(parents=True, exist_ok=True)
     try:
         fm.plot.plot_decision_boundary(model, X, y, path=f"{plot_dir}/04_linear_svm.png",
-                                       title="linear SVM (hinge loss)")
+                                       title="linear SVM (hinge loss): margins and support vectors", show="margin",
+                                       figsize=(8.0, 4.8))
     except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return

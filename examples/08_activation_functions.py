@@ -45,9 +45,9 @@ def main(plot_dir=None):
 
 def save_figures(plot_dir, histories):
     Path(plot_dir).mkdir(parents=True, exist_ok=True)
-    losses = {activation: history.history["loss"] for activation, history in histories.items()}
     try:
-        fm.plot.plot_history(losses, path=f"{plot_dir}/08_loss_per_activation.png")   # one panel each
+        fm.plot.plot_history(histories, path=f"{plot_dir}/08_loss_per_activation.png",   # overlaid, one colour each
+                             title="same network, same budget: training loss per hidden activation")
         fm.plot.plot_activations(ACTIVATIONS, path=f"{plot_dir}/08_activations.png")  # f and f'
     except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")

@@ -52,21 +52,26 @@ def main(plot_dir=None):
     print(f"sigmoid's ratio is {ratio['relu'] / ratio['sigmoid']:.0e} times smaller than ReLU's")
     print("model.diagnose on the sigmoid network:", *vanishing)
     if plot_dir is not None:
-        save_figures(plot_dir, histories)
+        save_figures(plot_dir, histories, X, y)
     return {"grad_norm_per_layer": norms, "first_to_last_ratio": ratio,
             "loss_after_30_epochs": loss_after_training, "diagnose_found_vanishing": bool(vanishing)}
 
 
-def save_figures(plot_dir, histories):
+def save_figures(plot_dir, histories, X, y):
     Path(plot_dir).mkdir(parents=True, exist_ok=True)
+    dead = deep_network("relu")
+    dead.layers[4].b = np.full(dead.layers[4].units, -100.0)   # z < 0 for every sample: layer 4 dies
     try:
         for activation in ("sigmoid", "relu"):
             fm.plot.plot_gradient_flow(histories[activation], path=f"{plot_dir}/09_gradient_flow_{activation}.png",
                                        title=f"||dW|| per layer while training, {activation}")
+        fm.plot.plot_gradient_flow(dead, X, y, path=f"{plot_dir}/09_gradient_flow_dead_relu.png",
+                                   title="layer 4 died (biases -100): no gradient reaches any layer",
+                                   figsize=(9.0, 4.0))
     except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return
-    print(f"figures saved to {plot_dir}/09_gradient_flow_sigmoid.png and _relu.png")
+    print(f"figures saved to {plot_dir}/09_gradient_flow_sigmoid.png, _relu.png and _dead_relu.png")
 
 
 if __name__ == "__main__":

@@ -55,9 +55,9 @@ def main(plot_dir=None):
 
 def save_figures(plot_dir, histories):
     Path(plot_dir).mkdir(parents=True, exist_ok=True)
-    losses = {f"{name}: mse": history.history["loss"] for name, history in histories.items()}
     try:
-        fm.plot.plot_history(losses, path=f"{plot_dir}/10_regression_loss.png")
+        fm.plot.plot_history(histories, path=f"{plot_dir}/10_regression_loss.png", figsize=(7.5, 3.8), yscale="log",
+                             title="regression: training mse per network")
     except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return

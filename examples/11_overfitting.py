@@ -26,13 +26,16 @@ DEPTHS = (0, 1, 2, 3)
 def main(plot_dir=None):
     X, y = fm.datasets.make_moons(580, noise=0.35, random_state=0)
     X_train, y_train, X_val, y_val = X[:80], y[:80], X[80:], y[80:]
-    train_loss, val_loss, gap, best_epoch, histories = {}, {}, {}, {}, {}
+    train_loss, val_loss, gap, best_epoch, histories, stoppers = {}, {}, {}, {}, {}, {}
     for depth in DEPTHS:
         hidden = [fm.Dense(64, activation="relu") for _ in range(depth)]
         model = fm.Sequential(hidden + [fm.Dense(1, activation="sigmoid")], dtype="float64", seed=0)
         model.compile(loss="binary_cross_entropy", optimizer=fm.Adam(lr=0.01))
+        # Patience as long as training: it never stops early, but it keeps (and restores) the
+        # weights of the epoch with the lowest validation loss, which the figure marks.
+        stoppers[depth] = fm.EarlyStopping(patience=200)
         history = model.fit(X_train, y_train, epochs=200, batch_size=16, validation_data=(X_val, y_val),
-                            verbose=0)
+                            callbacks=[stoppers[depth]], verbose=0)
         histories[depth] = history
         train_loss[depth] = history.history["loss"][-1]
         val_loss[depth] = history.history["val_loss"][-1]
@@ -43,18 +46,18 @@ def main(plot_dir=None):
         print(f"{depth:13d}  {train_loss[depth]:10.3f}  {val_loss[depth]:15.3f}  {gap[depth]:5.3f}  "
               f"{best_epoch[depth]}")
     if plot_dir is not None:
-        save_figures(plot_dir, histories)
+        save_figures(plot_dir, histories, stoppers)
     return {"train_loss": train_loss, "val_loss": val_loss, "gap": gap, "best_val_epoch": best_epoch}
 
 
-def save_figures(plot_dir, histories):
+def save_figures(plot_dir, histories, stoppers):
     Path(plot_dir).mkdir(parents=True, exist_ok=True)
-    curves = {}                      # "name" and "val_name" share a panel: one panel per depth
-    for depth, history in histories.items():
-        curves[f"{depth} hidden: loss"] = history.history["loss"]
-        curves[f"val_{depth} hidden: loss"] = history.history["val_loss"]
+    runs = {f"{depth} hidden": history for depth, history in histories.items()}
+    kept = {f"{depth} hidden": stopper for depth, stopper in stoppers.items()}
     try:
-        fm.plot.plot_history(curves, path=f"{plot_dir}/11_overfitting.png")
+        fm.plot.plot_history(runs, path=f"{plot_dir}/11_overfitting.png", metrics=["loss"], kept_epoch=kept,
+                             figsize=(8.5, 4.8),
+                             yscale="log", title="train (solid) against validation (dashed) as layers are added")
     except ImportError as error:  # matplotlib is optional
         print(f"no figure: {error}")
         return

@@ -19,13 +19,14 @@ SCRIPTS = sorted(EXAMPLES_DIR.glob("[0-9][0-9]_*.py"))
 # Scripts that save figures with --plot, and what they save.
 FIGURES = {
     "01_single_neuron_forward": ["01_activations.png"],
-    "02_perceptron": ["02_perceptron.png"],
+    "02_perceptron": ["02_perceptron.png", "02_perceptron_mistakes.png"],
     "03_logistic_regression_unit": ["03_logistic_regression_unit.png"],
     "04_linear_svm": ["04_linear_svm.png"],
     "05_softmax_spirals": ["05_softmax_spirals_linear.png", "05_softmax_spirals_hidden.png"],
     "06_xor_needs_a_hidden_layer": ["06_xor_logistic.png", "06_xor_mlp.png"],
     "08_activation_functions": ["08_loss_per_activation.png", "08_activations.png"],
-    "09_vanishing_gradient": ["09_gradient_flow_sigmoid.png", "09_gradient_flow_relu.png"],
+    "09_vanishing_gradient": ["09_gradient_flow_sigmoid.png", "09_gradient_flow_relu.png",
+                              "09_gradient_flow_dead_relu.png"],
     "10_regression": ["10_regression_loss.png"],
     "11_overfitting": ["11_overfitting.png"],
 }

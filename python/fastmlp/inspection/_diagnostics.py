@@ -155,7 +155,31 @@ def _percent(value: float) -> str:
     return "-" if math.isnan(value) else f"{100.0 * value:.0f}%"
 
 
-def _findings(model, measures: dict) -> list:
+def _silent_source(model, silent: list, measures: dict):
+    """The finding for the first hidden layer that outputs 0 for every sample, or None.
+
+    Such a layer cuts the network in two: every later layer gets only zeros as input, so
+    its dW = A[l-1]ᵀ·dZ[l] is 0, and relu'(z) = 0 stops the gradient on its way back.
+    """
+    source = next((index for index, quiet in enumerate(silent[:-1]) if quiet), None)
+    if source is None:
+        return None
+    layer = model.layers[source]
+    dead = measures["dead_fraction"][source]
+    why = (f"all {layer.units} of its units are dead (z ≤ 0 for every sample)" if not math.isnan(dead)
+           else "its activation is 0 for every sample")
+    zero = [i for i, norm in enumerate(measures["grad_norm"]) if norm == 0.0]
+    return Finding(
+        "no_gradient", "problem", source,
+        f"layer {source} ({layer.activation}) outputs 0 for every sample: {why}. Every layer after it receives "
+        f"only zeros, so its dW = A[l-1]ᵀ·dZ[l] is 0, and no gradient passes back through it to the layers "
+        f"before it; layers with ‖dW‖ = 0: {', '.join(map(str, zero)) or 'none'}. The loss is not flat: the "
+        "network is cut at this layer (dead units further on follow from it).",
+        "reinitialise the model (a dead layer does not come back by itself), use leaky_relu (negative_slope=0.01), "
+        "a smaller learning rate, or small positive initial biases")
+
+
+def _findings(model, measures: dict, silent: list) -> list:
     norms = measures["grad_norm"]
     activations = [layer.activation for layer in model.layers]
     findings = []
@@ -166,7 +190,10 @@ def _findings(model, measures: dict) -> list:
             "standardise the inputs, use a smaller learning rate, and check the data for extreme values"))
         return findings
     first, last = norms[0], norms[-1]
-    if last == 0.0:
+    cut = _silent_source(model, silent, measures)
+    if cut is not None:
+        findings.append(cut)
+    elif last == 0.0:
         findings.append(Finding(
             "no_gradient", "note", None,
             "the output layer's gradient is exactly zero on these data: the loss is flat here "
@@ -212,8 +239,8 @@ def _findings(model, measures: dict) -> list:
             "standardise the inputs (fm.datasets has a Standardizer), use smaller initial weights "
             "(initializer='auto'), or switch the hidden layers to relu"))
     for index, fraction in enumerate(measures["dead_fraction"]):
-        if math.isnan(fraction) or fraction <= NOTE_FRACTION:
-            continue
+        if math.isnan(fraction) or fraction <= NOTE_FRACTION or (cut is not None and index > cut.layer):
+            continue              # units after a cut die of their zero input: the cut explains them
         severity = "problem" if fraction > PROBLEM_FRACTION else "note"
         count = int(round(fraction * units[index]))
         findings.append(Finding(
@@ -248,9 +275,10 @@ def diagnose(model, X, y) -> Diagnosis:
     """
     X_ready, Y_ready, _ = engine_inputs(model, X, y)
     measures = layer_diagnostics(model, X_ready, Y_ready)
+    silent = [bool(np.all(np.asarray(A) == 0)) for _, A in model._compiled_network().forward(X_ready)]
     return Diagnosis(
         activations=[layer.activation for layer in model.layers],
         units=[layer.units for layer in model.layers],
         grad_norm=measures["grad_norm"], saturated_fraction=measures["saturated_fraction"],
-        dead_fraction=measures["dead_fraction"], findings=_findings(model, measures),
+        dead_fraction=measures["dead_fraction"], findings=_findings(model, measures, silent),
         n_samples=X_ready.shape[0], dtype=np.dtype(model.dtype).name, loss=model.loss)

@@ -1,6 +1,8 @@
 """One forward and backward pass written out in the lecture's notation (model.explain_step)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .. import _core
@@ -82,6 +84,52 @@ def _output_delta(loss: str, activation: str, slope: float, Z: np.ndarray, A: np
     return dA * _core.activation_derivative(activation, Z, slope), dA
 
 
+class StepValues(NamedTuple):
+    """One forward and backward pass in the notes' numbering: index l = 1..L is layer l
+    (model.layers[l-1]); index 0 of A is X and entries that do not exist are None.
+
+    W, b, Z, A, dZ, dW, db, dA : lists of float64 arrays, length L + 1
+        dW and db are the engine's; dZ and dA are the notes' formulas evaluated in NumPy
+        from the engine's cached Z and A (dA[L] only for a loss that is not fused).
+    Y : encoded targets; loss : the engine's loss on the batch.
+    """
+
+    W: list
+    b: list
+    Z: list
+    A: list
+    dZ: list
+    dW: list
+    db: list
+    dA: list
+    Y: np.ndarray
+    loss: float
+
+
+def step_values(model, X_ready: np.ndarray, Y_ready: np.ndarray) -> StepValues:
+    """Forward and backward pass of an engine-ready batch (see engine_inputs); nothing is updated."""
+    network = model._compiled_network()
+    caches = network.forward(X_ready)
+    loss_value, grads = network.gradients(X_ready, Y_ready, None)
+    L = len(model.layers)
+    none = [None]
+    W = none + [network.get_weights(l).astype(np.float64) for l in range(L)]
+    b = none + [network.get_bias(l).astype(np.float64) for l in range(L)]
+    Z = none + [np.asarray(Zl, dtype=np.float64) for Zl, _ in caches]
+    A = [X_ready.astype(np.float64)] + [np.asarray(Al, dtype=np.float64) for _, Al in caches]
+    dW = none + [np.asarray(g[0], dtype=np.float64) for g in grads]
+    db = none + [np.asarray(g[1], dtype=np.float64).reshape(-1) for g in grads]
+    Y = Y_ready.astype(np.float64)
+    output = model.layers[-1]
+    dZ, dA = [None] * (L + 1), [None] * (L + 1)
+    dZ[L], dA[L] = _output_delta(model.loss, output.activation, output.negative_slope, Z[L], A[L], Y)
+    for l in range(L, 1, -1):
+        below = model.layers[l - 2]
+        dA[l - 1] = dZ[l] @ W[l].T
+        dZ[l - 1] = dA[l - 1] * _core.activation_derivative(below.activation, Z[l - 1], below.negative_slope)
+    return StepValues(W, b, Z, A, dZ, dW, db, dA, Y, float(loss_value))
+
+
 def explain_step(model, X, y, preview_rows: int = 2) -> str:
     """One mini-batch's forward and backward pass, written out in the lecture's notation.
 
@@ -104,7 +152,7 @@ def explain_step(model, X, y, preview_rows: int = 2) -> str:
     str
         The report. Its loss equals model.evaluate(X, y)["loss"].
     """
-    network = model._compiled_network()
+    model._compiled_network()
     rows = np.shape(X)[0] if np.ndim(X) >= 1 else 0
     if rows > EXPLAIN_MAX_ROWS:
         raise ValueError(f"explain_step writes out every matrix, so it takes a small batch: X has {rows} rows, "
@@ -113,60 +161,61 @@ def explain_step(model, X, y, preview_rows: int = 2) -> str:
     if isinstance(preview_rows, bool) or not isinstance(preview_rows, (int, np.integer)) or preview_rows < 0:
         raise ValueError(f"preview_rows must be an integer >= 0, got {preview_rows!r}")
     X_ready, Y_ready, _ = engine_inputs(model, X, y)
-    caches = network.forward(X_ready)
-    loss_value, grads = network.gradients(X_ready, Y_ready, None)
-
-    m, d = X_ready.shape
-    L = len(model.layers)
-    A_prev = [X_ready.astype(np.float64)] + [A.astype(np.float64) for _, A in caches]   # A[0..L]
-    Zs = [None] + [Z.astype(np.float64) for Z, _ in caches]                             # Z[1..L]
-    Ws = [None] + [network.get_weights(l).astype(np.float64) for l in range(L)]
-    bs = [None] + [network.get_bias(l).astype(np.float64) for l in range(L)]
-    Y = Y_ready.astype(np.float64)
-    output = model.layers[-1]
-    loss = model.loss
-
+    values = step_values(model, X_ready, Y_ready)
     out = _Writer(int(preview_rows))
+    _write_forward(out, model, values)
+    _write_loss(out, model.loss, values)
+    _write_output_delta(out, model, values)
+    _write_backward(out, model, values)
+    return str(out)
+
+
+def _write_forward(out, model, v: StepValues) -> None:
+    (m, d), L = v.A[0].shape, len(model.layers)
     out.text(f"One training step, written out (Sequential, {np.dtype(model.dtype).name}): "
-             f"m = {m} samples, d = {d} features, {L} layer{'s' if L > 1 else ''}, loss {loss}")
+             f"m = {m} samples, d = {d} features, {L} layer{'s' if L > 1 else ''}, loss {model.loss}")
     out.text("Numbering: as in the notes, layers count from 1 and A[0] = X; "
              "layer l here is model.layers[l-1] (so W[1] is model.layers[0].W).")
     if model.preprocessing is not None:
         out.text("X below is after the model's preprocessing (standardisation).")
     out.text()
     out.text("Forward propagation")
-    out.step("A[0] = X", _shape(X_ready))
-    out.values(A_prev[0])
+    out.step("A[0] = X", _shape(v.A[0]))
+    out.values(v.A[0])
     for l in range(1, L + 1):
         layer = model.layers[l - 1]
-        n_in, n_out = Ws[l].shape
+        n_in, n_out = v.W[l].shape
         out.step(f"W[{l}]", _shape(n_in, n_out), f"n_in × n_out, model.layers[{l - 1}].W")
-        out.values(Ws[l])
+        out.values(v.W[l])
         out.step(f"b[{l}]", _shape(1, n_out), f"model.layers[{l - 1}].b")
-        out.values(bs[l])
+        out.values(v.b[l])
         out.step(f"Z[{l}] = A[{l - 1}]·W[{l}] + b[{l}]",
                  f"({_shape(m, n_in)})·({_shape(n_in, n_out)}) + ({_shape(1, n_out)}) -> {_shape(m, n_out)}",
                  "b is added to every row")
-        out.values(Zs[l])
-        name = layer.activation
-        meaning = f"α = {layer.negative_slope:g}" if name == "leaky_relu" else ""
+        out.values(v.Z[l])
+        meaning = f"α = {layer.negative_slope:g}" if layer.activation == "leaky_relu" else ""
         if l == L:
             meaning = {"softmax": "= P, class probabilities (rows sum to 1)",
                        "sigmoid": "= P, probability of class 1 per output",
                        "step": "= predicted labels 0/1"}.get(layer.activation, "= the model's output")
-        out.step(f"A[{l}] = {name}(Z[{l}])", _shape(m, n_out), meaning)
-        out.values(A_prev[l])
-    out.text()
-    out.text("Loss (a mean over the m samples of the batch)")
-    out.text(f"  {LOSS_FORMULAS[loss]}")
-    out.step("Y (targets, encoded)", _shape(Y))
-    out.values(Y)
-    out.text(f"  L = {loss_value:.12g}")
+        out.step(f"A[{l}] = {layer.activation}(Z[{l}])", _shape(m, n_out), meaning)
+        out.values(v.A[l])
     out.text()
 
+
+def _write_loss(out, loss: str, v: StepValues) -> None:
+    out.text("Loss (a mean over the m samples of the batch)")
+    out.text(f"  {LOSS_FORMULAS[loss]}")
+    out.step("Y (targets, encoded)", _shape(v.Y))
+    out.values(v.Y)
+    out.text(f"  L = {v.loss:.12g}")
+    out.text()
+
+
+def _write_output_delta(out, model, v: StepValues) -> None:
+    L, loss = len(model.layers), model.loss
+    m, k = v.Z[L].shape
     out.text("Backward propagation (no update is made)")
-    dZ, dA_out = _output_delta(loss, output.activation, output.negative_slope, Zs[L], A_prev[L], Y)
-    k = Zs[L].shape[1]
     if loss in ("cross_entropy", "binary_cross_entropy"):
         pair = "softmax + cross-entropy" if loss == "cross_entropy" else "sigmoid + binary cross-entropy"
         out.step(f"dZ[{L}] = (P − Y)/m", _shape(m, k), f"{pair}, fused: f' is never formed")
@@ -176,43 +225,41 @@ def explain_step(model, X, y, preview_rows: int = 2) -> str:
         out.step(f"dZ[{L}] = (step(Z[{L}]) − Y)/m", _shape(m, k), "perceptron criterion")
     else:
         out.step(f"dA[{L}] = 2·(A[{L}] − Y)/(m·k)", _shape(m, k), f"mean squared error, k = {k} outputs")
-        out.values(dA_out)
+        out.values(v.dA[L])
         out.step(f"dZ[{L}] = dA[{L}] ⊙ f'(Z[{L}])", f"{_shape(m, k)} ⊙ {_shape(m, k)} -> {_shape(m, k)}",
-                 DERIVATIVE_FORMULAS[output.activation])
-    out.values(dZ)
+                 DERIVATIVE_FORMULAS[model.layers[-1].activation])
+    out.values(v.dZ[L])
 
+
+def _write_backward(out, model, v: StepValues) -> None:
+    L, m = len(model.layers), v.A[0].shape[0]
     largest_difference = 0.0
     for l in range(L, 0, -1):
-        n_in, n_out = Ws[l].shape
-        dW_engine, db_engine = (np.asarray(g, dtype=np.float64) for g in grads[l - 1])
-        largest_difference = max(largest_difference,
-                                 float(np.abs(A_prev[l - 1].T @ dZ - dW_engine).max()),
-                                 float(np.abs(dZ.sum(axis=0) - db_engine).max()))
+        n_in, n_out = v.W[l].shape
+        largest_difference = max(largest_difference, float(np.abs(v.A[l - 1].T @ v.dZ[l] - v.dW[l]).max()),
+                                 float(np.abs(v.dZ[l].sum(axis=0) - v.db[l]).max()))
         out.step(f"dW[{l}] = A[{l - 1}]ᵀ·dZ[{l}]",
                  f"({_shape(n_in, m)})·({_shape(m, n_out)}) -> {_shape(n_in, n_out)}", "same shape as W")
-        out.values(dW_engine)
+        out.values(v.dW[l])
         out.step(f"db[{l}] = column sums of dZ[{l}]", f"-> {_shape(1, n_out)}", "same shape as b")
-        out.values(db_engine)
+        out.values(v.db[l])
         if l == 1:
             break
-        dA = dZ @ Ws[l].T
         out.step(f"dA[{l - 1}] = dZ[{l}]·W[{l}]ᵀ",
                  f"({_shape(m, n_out)})·({_shape(n_out, n_in)}) -> {_shape(m, n_in)}")
-        out.values(dA)
+        out.values(v.dA[l - 1])
         below = model.layers[l - 2]
-        dZ = dA * _core.activation_derivative(below.activation, Zs[l - 1], below.negative_slope)
         formula = DERIVATIVE_FORMULAS[below.activation]
         if below.activation == "leaky_relu":
             formula += f", α = {below.negative_slope:g}"
         out.step(f"dZ[{l - 1}] = dA[{l - 1}] ⊙ f'(Z[{l - 1}])",
                  f"{_shape(m, n_in)} ⊙ {_shape(m, n_in)} -> {_shape(m, n_in)}", formula)
-        out.values(dZ)
+        out.values(v.dZ[l - 1])
     out.text("  (dA[0] is not needed: X is data, not a parameter)")
     out.text()
-    scale = max(1.0, max(float(np.abs(np.asarray(g, dtype=np.float64)).max()) for pair in grads for g in pair))
+    scale = max(1.0, max(float(np.abs(g).max()) for g in v.dW[1:] + v.db[1:]))
     agreement = "reproduce" if largest_difference <= 1e-4 * scale else "do NOT reproduce"
     out.text(f"These formulas, evaluated in NumPy from the cached Z and A, {agreement} the engine's dW and db "
              f"(largest difference {largest_difference:.1e}).")
     out.text("A training step would now update W[l] ← W[l] − lr·dW[l] and b[l] ← b[l] − lr·db[l] "
              "(plain SGD; see the optimiser for momentum or Adam).")
-    return str(out)
