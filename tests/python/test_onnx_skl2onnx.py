@@ -94,3 +94,16 @@ def test_regressor_pipeline_variable_is_n_by_n_outputs(n_outputs):
 def test_registration_is_idempotent():
     assert fmx.register_skl2onnx() is True
     assert fmx.register_skl2onnx() is True
+
+
+def test_integer_features_are_cast_to_float():
+    X, codes = raw_features(120)
+    X = np.round(X).astype(np.int64)
+    estimator = fm.MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(StandardScaler().fit_transform(X), codes)
+    proto = skl2onnx.to_onnx(estimator, X[:1], options={fm.MLPClassifier: {"zipmap": False}})
+    outputs = run(proto, X)
+    np.testing.assert_array_equal(outputs["label"], estimator.predict(X))
+    assert_close(outputs["probabilities"], estimator.predict_proba(X), np.float32)

@@ -79,10 +79,15 @@ def calculate_shapes(operator) -> None:
 def convert(scope, operator, container) -> None:
     if container.target_opset < MIN_OPSET:
         raise ValueError(f"fastmlp's converters need target_opset >= {MIN_OPSET}, got {container.target_opset}")
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
     export_plan = plan_estimator(operator.raw_operator)
+    writer = _ContainerWriter(scope, container)
+    x = operator.inputs[0].full_name
     x_dtype = _float_dtype(operator.inputs[0].type)
-    write_model(_ContainerWriter(scope, container), export_plan, operator.inputs[0].full_name, x_dtype, x_dtype,
-                [variable.full_name for variable in operator.outputs])
+    if not isinstance(operator.inputs[0].type, (FloatTensorType, DoubleTensorType)):
+        x = writer.node("Cast", [x], "float_input", to=_graph.element_type(x_dtype))  # integer or boolean X
+    write_model(writer, export_plan, x, x_dtype, x_dtype, [variable.full_name for variable in operator.outputs])
 
 
 def register_skl2onnx(required: bool = True) -> bool:
