@@ -46,7 +46,8 @@ def parse_args(argv=None):
                         help="target seconds per measurement: each peer gets as many whole epochs as fit "
                              "(calibrated in the warm-up; default 1.0)")
     timing.add_argument("--epochs", type=int, default=None, help="fixed epochs per measurement for every peer")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for every library (default: all cores)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="threads for every library (default: all cores)")
     parser.add_argument("--rows-scale", type=float, default=1.0,
                         help="scale every workload's number of rows (e.g. 0.2 for a smoke run)")
     parser.add_argument("--guard-epochs", type=int, default=3, help="epochs of the quality guard (default 3)")

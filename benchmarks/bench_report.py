@@ -157,7 +157,8 @@ def markdown(report: dict) -> str:
     lines += [
         f"- Date: {m['date']}; git {m.get('git')}; command: `{report['command']}`",
         f"- CPU: {m['cpu']}; {m['cores']} cores ({m['usable_cores']} usable); benchmark threads: {m['threads']}; "
-        f"load average at start {m['load_average_at_start'][0]:.2f}, at end {report.get('load_average_at_end', [0])[0]:.2f}",
+        f"load average at start {m['load_average_at_start'][0]:.2f}, "
+        f"at end {report.get('load_average_at_end', [0])[0]:.2f}",
         f"- fastmlp {m.get('fastmlp')} (build_info: " +
         ", ".join(f"{key} {value}" for key, value in build.items() if key != "version") +
         f"; threads {m.get('fastmlp_threads')}); "
@@ -174,7 +175,8 @@ def markdown(report: dict) -> str:
                      "other processes competed for the cores and these numbers understate every peer unevenly.**")
     lines += [f"- Note: {note}" for note in report.get("notes", [])]
     if report.get("training"):
-        lines += ["", "#### Training (samples/s, median of the repeats, [IQR]; fastmlp ÷ peer = fastmlp's speed-up)", "",
+        lines += ["", "#### Training (samples/s, median of the repeats, [IQR]; "
+                      "fastmlp ÷ peer = fastmlp's speed-up)", "",
                   "| workload | peer | samples/s | IQR | GFLOP/s | fastmlp ÷ peer | epochs × s per measurement |",
                   "|---|---|---:|---:|---:|---:|---:|"]
         for t in report["training"]:
@@ -202,10 +204,12 @@ def markdown(report: dict) -> str:
     gemm = report.get("gemm")
     if gemm:
         lines += ["", "#### Practical limit: NumPy float32 matmul on the GEMMs of one training step", "",
-                  "| workload | OpenBLAS overrides | kernel | step GFLOP/s (median) | IQR | fastmlp training GFLOP/s | fastmlp share |",
+                  "| workload | OpenBLAS overrides | kernel | step GFLOP/s (median) | IQR "
+                  "| fastmlp training GFLOP/s | fastmlp share |",
                   "|---|---|---|---:|---:|---:|---:|"]
         training = {t["workload"]: t["peers"] for t in report.get("training", [])}
-        for key, label in (("overrides_unset", "unset"), ("overrides_set", f"as set here {gemm.get('machine_overrides')}")):
+        for key, label in (("overrides_unset", "unset"),
+                           ("overrides_set", f"as set here {gemm.get('machine_overrides')}")):
             run = gemm.get(key)
             if not run:
                 continue
@@ -244,15 +248,18 @@ def markdown(report: dict) -> str:
                              f"{'' if diff is None else f'{diff:+.4f}'} | {verdict} |")
         tolerances = {q["workload"]: q["tolerance"] for q in report["quality"] if q.get("tolerance")}
         if tolerances:
-            lines += ["", "Allowed difference from PyTorch (max of 3× seed spread and 0.5% of the loss / 0.01 accuracy): " +
+            lines += ["", "Allowed difference from PyTorch "
+                          "(max of 3× seed spread and 0.5% of the loss / 0.01 accuracy): " +
                       "; ".join(f"{w}: " + ", ".join(f"{k} {v:.4f}" for k, v in t.items())
                                 for w, t in tolerances.items())]
         for q in report["quality"]:
             lines += [f"- **{flag}**" for flag in q["flags"]]
     memory = report.get("memory")
     if memory:
-        lines += ["", "#### Peak resident memory of fit on W3 data (fresh subprocess; VmHWM reset after loading the data)",
-                  "", "| peer | rows × epochs | data | RSS before data | RSS after data | peak during fit − RSS before data "
+        lines += ["", "#### Peak resident memory of fit on W3 data "
+                      "(fresh subprocess; VmHWM reset after loading the data)",
+                  "", "| peer | rows × epochs | data | RSS before data | RSS after data "
+                      "| peak during fit − RSS before data "
                       "| fit's own extra | budget: data + 64 MiB |",
                   "|---|---|---:|---:|---:|---:|---:|---|"]
         for name, r in memory.items():

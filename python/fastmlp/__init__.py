@@ -27,13 +27,13 @@ def set_num_threads(n: int) -> None:
 
 def get_num_threads() -> int:
     """Threads the engine's matrix products use."""
-    return _core.get_num_threads()
+    return int(_core.get_num_threads())
 
 
 _ESTIMATORS = ("Perceptron", "LogisticRegression", "LinearSVM", "MLPClassifier", "MLPRegressor")
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike[str]) -> Any:
     """Read a .fmlp file and return what was saved (a Sequential or an estimator).
 
     Nothing in the file is executed; every shape, dtype and value is checked against the

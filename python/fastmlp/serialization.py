@@ -32,12 +32,15 @@ GOLDEN_ROWS = 4
 # width, other compiler) may reorder sums, so allow a few ulps of the output's scale.
 GOLDEN_TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
 
-FromPayload = Callable[[dict, dict, str], Any]
+Description = dict[str, Any]
+Tensors = dict[str, np.ndarray]
+# A model arrives here as Any: this module sits below the model classes and imports none of them.
+FromPayload = Callable[[Description, Tensors, str], Any]
 _KINDS: dict[str, FromPayload] = {}
 
 
 class Savable(Protocol):
-    def _fmlp_payload(self) -> tuple[dict, dict]: ...
+    def _fmlp_payload(self) -> tuple[Description, Tensors]: ...
 
 
 def register_kind(kind: str, from_payload: FromPayload) -> None:
@@ -49,7 +52,7 @@ def is_registered(kind: str) -> bool:
     return kind in _KINDS
 
 
-def network_description(model, kind: str = "Sequential") -> dict:
+def network_description(model: Any, kind: str = "Sequential") -> Description:
     """The JSON description of a built Sequential (fileformat's schema, version 1)."""
     return {
         "format": fileformat.FORMAT_NAME,
@@ -67,10 +70,10 @@ def network_description(model, kind: str = "Sequential") -> dict:
     }
 
 
-def network_tensors(model) -> dict:
+def network_tensors(model: Any) -> Tensors:
     """Weights, biases, preprocessing and a golden input with its prediction, of a built Sequential."""
     network = model.engine
-    tensors = {}
+    tensors: Tensors = {}
     for index in range(len(model.layers)):
         tensors[f"layers.{index}.W"] = network.get_weights(index)
         tensors[f"layers.{index}.b"] = network.get_bias(index)
@@ -85,7 +88,7 @@ def network_tensors(model) -> dict:
     return tensors
 
 
-def check_golden(model, tensors: dict, dtype: str, where: str) -> None:
+def check_golden(model: Any, tensors: Tensors, dtype: str, where: str) -> None:
     """Refuse a rebuilt model that does not reproduce the prediction stored with it."""
     if "golden.input" not in tensors:
         # fastmlp always writes them; without them nothing vouches for the weights.
@@ -100,7 +103,7 @@ def check_golden(model, tensors: dict, dtype: str, where: str) -> None:
                           f"(largest difference {error:.3g}); the file is corrupt or was edited")
 
 
-def save_model(obj: Savable, path: str | os.PathLike) -> None:
+def save_model(obj: Savable, path: str | os.PathLike[str]) -> None:
     description, tensors = obj._fmlp_payload()
     fileformat.save(path, description, tensors)
 
@@ -110,7 +113,7 @@ def model_to_bytes(obj: Savable) -> bytes:
     return fileformat.to_bytes(description, tensors)
 
 
-def from_payload(description: dict, tensors: dict, where: str) -> Any:
+def from_payload(description: Description, tensors: Tensors, where: str) -> Any:
     """Rebuild the object of a checked description and its tensors, by its registered kind."""
     kind = description["kind"]
     if kind not in _KINDS:

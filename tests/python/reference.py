@@ -20,7 +20,6 @@ This module must never import fastmlp: it is the independent side of the compari
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np

@@ -368,7 +368,8 @@ def test_load_csv_target_errors_list_available_columns(tmp_path):
     path = _write(tmp_path / "d.csv", "a,b,c\n1,2,3\n")
     with pytest.raises(ValueError, match=r"unknown target column 'z'; available columns: 'a', 'b', 'c'"):
         ds.load_csv(path, target="z")
-    with pytest.raises(ValueError, match=r"target index 3 is out of range for 3 columns; available columns: 'a', 'b', 'c'"):
+    with pytest.raises(ValueError,
+                       match=r"target index 3 is out of range for 3 columns; available columns: 'a', 'b', 'c'"):
         ds.load_csv(path, target=3)
     with pytest.raises(ValueError, match=r"target index -4 is out of range"):
         ds.load_csv(path, target=-4)

@@ -488,7 +488,7 @@ def test_bad_b_assignment_is_refused(value, message):
 def test_W_of_an_unbuilt_layer_is_refused():
     model = fm.Sequential([fm.Dense(2)])
     with pytest.raises(ValueError, match="the layer is not built yet"):
-        model.layers[0].W
+        model.layers[0].W  # noqa: B018  (reading the attribute is what raises)
     with pytest.raises(ValueError, match="the layer is not built yet"):
         model.layers[0].b = [0.0, 0.0]
 

@@ -104,7 +104,7 @@ def encode_classes(y: np.ndarray, classes: list, path) -> np.ndarray:
     if all(isinstance(c, str) for c in classes):
         texts = y if y.dtype.kind in "US" else np.array([label_text(v) for v in y])
         lookup = {name: index for index, name in enumerate(classes)}
-        keys = [str(t) for t in texts]
+        keys: list = [str(t) for t in texts]
     else:
         if y.dtype.kind in "US":
             keys = list(y)

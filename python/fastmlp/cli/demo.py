@@ -58,7 +58,8 @@ def command_demo(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     train_accuracy = model.evaluate(X_train, y_train)["accuracy"]
     test_accuracy = model.evaluate(X_test, y_test)["accuracy"]
-    say(f"trained {len(history.epoch)} epochs in {seconds:.1f} s (kept epoch {stopper.best_epoch + 1}, "
+    best_epoch = stopper.best_epoch if stopper.best_epoch is not None else len(history.epoch) - 1
+    say(f"trained {len(history.epoch)} epochs in {seconds:.1f} s (kept epoch {best_epoch + 1}, "
         "the lowest validation loss)")
     say(f"train accuracy: {train_accuracy:.4f}")
     say(f"test accuracy:  {test_accuracy:.4f}")

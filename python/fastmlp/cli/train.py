@@ -14,7 +14,7 @@ from ..callbacks import EarlyStopping
 from ..datasets import Standardizer, train_test_split
 from ..layers import Dense
 from ..model import Sequential
-from ..optimizers import SGD, Adam, Optimizer
+from ..optimizers import SGD, Adam
 from .common import architecture, check_writable_target, progress, say, set_threads
 from .data import AUTO_MAX_CLASSES, csv_header, infer_task, load_csv_file, regression_scores
 from .options import TRAINING_THREADS, common_options, fraction, non_negative_int, parse_hidden, positive_float, \
@@ -161,7 +161,7 @@ def _hold_out(args: argparse.Namespace, X: np.ndarray, target: _Target) -> _Spli
     return _Split(X_train, y_train, X_val, y_val)
 
 
-def _optimizer(args: argparse.Namespace) -> Optimizer:
+def _optimizer(args: argparse.Namespace) -> SGD | Adam:
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
     if args.optimizer == "adam":
         return Adam(lr=lr)
@@ -174,10 +174,11 @@ def _build_model(args: argparse.Namespace, target: _Target, split: _Split) -> Se
     layers = [Dense(units, activation=args.activation) for units in args.hidden]
     layers.append(Dense(n_outputs, activation="softmax" if classification else "identity"))
     model = Sequential(layers, input_dim=split.X_train.shape[1], dtype=args.dtype, seed=args.seed)
-    model.compile(loss="cross_entropy" if classification else "mse", optimizer=_optimizer(args))
+    optimizer = _optimizer(args)
+    model.compile(loss="cross_entropy" if classification else "mse", optimizer=optimizer)
     model.preprocessing = Standardizer().fit(split.X_train)
     say(f"model: {architecture(model)}, {model.count_params():,} parameters; {args.optimizer} "
-        f"lr={model.optimizer.lr:g}, batch size {args.batch_size}, at most {args.epochs} epochs")
+        f"lr={optimizer.lr:g}, batch size {args.batch_size}, at most {args.epochs} epochs")
     validating = "" if split.X_val is None else f", validating on {split.X_val.shape[0]}" + (
         " (stratified)" if classification else "")
     say(f"training on {split.X_train.shape[0]} rows" + (validating or " (no validation set)"))
@@ -225,7 +226,7 @@ def _report_scores(model: Sequential, task: str, split: _Split) -> dict:
 
     results = {"train": scores(split.X_train, split.y_train)}
     say(f"train:      {format_scores(results['train'])}")
-    if split.X_val is not None:
+    if split.X_val is not None and split.y_val is not None:
         results["validation"] = scores(split.X_val, split.y_val)
         say(f"validation: {format_scores(results['validation'])}")
     return results

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,7 @@ _MAX_BLOCK_ROWS = 2**21
 
 
 def _is_memory_mapped(array: np.ndarray) -> bool:
-    base = array
+    base: Any = array
     while base is not None:
         if isinstance(base, (np.memmap, mmap.mmap)):
             return True

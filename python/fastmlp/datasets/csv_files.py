@@ -33,7 +33,7 @@ def _resolve_target(target, names: list) -> int | None:
             raise ValueError(f"unknown target column {target!r}; available columns: {available}")
         return names.index(target)
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
-        if not -len(names) <= target < len(names):
+        if not -len(names) <= int(target) < len(names):
             raise ValueError(
                 f"target index {target} is out of range for {len(names)} columns; "
                 f"available columns: {available}"
@@ -90,8 +90,12 @@ def load_csv(path, target=-1, delimiter=",", dtype=np.float64) -> CSVData:
         for position, name in enumerate(names):
             if name == "":
                 raise ValueError(f"{path}: line {header_line}: column {position + 1} has no name")
-        seen = set()
-        duplicates = [name for name in names if name in seen or seen.add(name)]
+        seen: set[str] = set()
+        duplicates = []
+        for name in names:
+            if name in seen:
+                duplicates.append(name)
+            seen.add(name)
         if duplicates:
             raise ValueError(
                 f"{path}: line {header_line}: duplicate column names: "

@@ -11,16 +11,16 @@ from ._common import _as_indexable, _as_generator
 
 def _size_to_count(size, name: str, n_samples: int, round_up: bool) -> int:
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-        if not 1 <= size < n_samples:
+        if not 1 <= int(size) < n_samples:
             raise ValueError(
                 f"{name}={size} must be in [1, {n_samples - 1}] as a count "
                 f"(there are {n_samples} samples), or a float in (0, 1)"
             )
         return int(size)
     if isinstance(size, numbers.Real) and not isinstance(size, bool):
-        if not 0.0 < size < 1.0:
+        if not 0.0 < float(size) < 1.0:
             raise ValueError(f"{name}={size} must be a float in (0, 1) or an int count")
-        exact = size * n_samples
+        exact = float(size) * n_samples
         return math.ceil(exact) if round_up else math.floor(exact)
     raise ValueError(f"{name} must be a float in (0, 1), an int count or None, got {size!r}")
 

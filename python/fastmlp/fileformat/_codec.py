@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import safetensors.numpy
@@ -31,12 +32,12 @@ _KNOWN_MAGIC = (
 )
 
 
-def array_dtype_text(array):
+def array_dtype_text(array: np.ndarray) -> str:
     dtype = array.dtype
     return dtype.name if dtype.isnative else f"{dtype.str} (non-native byte order)"
 
 
-def sniff(prefix):
+def sniff(prefix: bytes) -> str | None:
     """Name a known non-fastmlp format from the leading bytes, or return None."""
     for magic, what in _KNOWN_MAGIC:
         if prefix.startswith(magic):
@@ -47,7 +48,7 @@ def sniff(prefix):
     return None
 
 
-def check_framing(prefix, total, where):
+def check_framing(prefix: bytes, total: int, where: str) -> int:
     """Check the 8-byte header length against the size; return the header length.
 
     prefix holds at least the first min(total, 16) bytes.
@@ -74,7 +75,7 @@ def check_framing(prefix, total, where):
     fail(where, "not a fastmlp model file: the safetensors header does not start with '{'")
 
 
-def parse_header(header_bytes, where):
+def parse_header(header_bytes: bytes, where: str) -> dict[str, Any]:
     try:
         text = header_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -88,7 +89,7 @@ def parse_header(header_bytes, where):
     return header
 
 
-def parse_description(header, where):
+def parse_description(header: Mapping[str, Any], where: str) -> dict[str, Any]:
     metadata = header.get("__metadata__")
     if not isinstance(metadata, dict) or METADATA_KEY not in metadata:
         fail(where, "not a fastmlp model file: a safetensors file without fastmlp metadata "
@@ -101,14 +102,14 @@ def parse_description(header, where):
     if not isinstance(text, str):
         fail(where, "the fastmlp metadata is not a string of JSON text")
     try:
-        description = strict_json(text)
+        description: dict[str, Any] = strict_json(text)
     except ValueError as exc:
         fail(where, f"the fastmlp metadata is not valid JSON ({exc})")
     check_description(description, where)
     return description
 
 
-def header_layout(header, data_len, where):
+def header_layout(header: Mapping[str, Any], data_len: int, where: str) -> dict[str, tuple[str, tuple[int, ...]]]:
     """Read name -> (dtype text, shape) from the header entries; refuse truncated data."""
     found = {}
     data_end = 0
@@ -135,7 +136,7 @@ def header_layout(header, data_len, where):
     return found
 
 
-def decode(data, where):
+def decode(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Parse and check model bytes; return (description, tensors)."""
     header_len = check_framing(data[:16], len(data), where)
     header = parse_header(data[8:8 + header_len], where)
@@ -157,7 +158,7 @@ def decode(data, where):
     return description, tensors
 
 
-def encode(description, tensors, where):
+def encode(description: object, tensors: object, where: str) -> bytes:
     """Check and serialise a model; return the bytes of a .fmlp file."""
     if not isinstance(description, Mapping):
         fail(where, f"the description must be a dict, found {type(description).__name__}")

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from ..errors import FormatError
+
+if TYPE_CHECKING:  # typing.TypeGuard is Python 3.10+; annotations are never evaluated here
+    from typing_extensions import TypeGuard
 
 FORMAT_NAME = "fastmlp"
 FORMAT_VERSION = 1
@@ -47,25 +52,25 @@ _OPTIONAL_PAIRS = (
 # Leading bytes of formats people may hand us by mistake, checked only once the bytes
 # have failed to parse as safetensors (a safetensors header length may begin with 0x80).
 
-def fail(where, problem):
+def fail(where: str, problem: str) -> NoReturn:
     raise FormatError(f"{where}: {problem}")
 
 
-def is_int(value):
+def is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def is_real(value):
+def is_real(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def strict_json(text):
+def strict_json(text: str) -> Any:
     """Parse JSON refusing NaN/Infinity and duplicate keys (ValueError otherwise)."""
 
-    def refuse_constant(name):
+    def refuse_constant(name: str) -> NoReturn:
         raise ValueError(f"{name} is not allowed")
 
-    def refuse_duplicates(pairs):
+    def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj = {}
         for key, value in pairs:
             if key in obj:
@@ -80,11 +85,11 @@ def strict_json(text):
         raise ValueError("JSON nested too deeply") from None
 
 
-def describe_value(value):
+def describe_value(value: object) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
-def check_description(description, where):
+def check_description(description: Any, where: str) -> None:
     """Check every field that fastmlp interprets; other keys pass through."""
     if not isinstance(description, dict):
         fail(where, f"the description must be a JSON object, found {type(description).__name__}")
@@ -149,7 +154,8 @@ def check_description(description, where):
                              f"{describe_value(slope)}")
 
 
-def expected_layout(description, found_shapes, where):
+def expected_layout(description: Mapping[str, Any], found_shapes: Mapping[str, tuple[int, ...]],
+                    where: str) -> dict[str, tuple[str, tuple[int, ...], str]]:
     """Map every tensor name the description calls for to (dtype, shape).
 
     found_shapes (name -> shape tuple) decides which optional pairs are present and
@@ -157,7 +163,7 @@ def expected_layout(description, found_shapes, where):
     """
     dtype = description["dtype"]
     layers = description["layers"]
-    expected = {}
+    expected: dict[str, tuple[str, tuple[int, ...], str]] = {}
     n_in = description["input_dim"]
     for index, layer in enumerate(layers):
         n_out = layer["units"]
@@ -188,7 +194,8 @@ def expected_layout(description, found_shapes, where):
     return expected
 
 
-def check_layout(description, found, where):
+def check_layout(description: Mapping[str, Any], found: Mapping[str, tuple[str, tuple[int, ...]]],
+                 where: str) -> list[str]:
     """Check tensor names, dtypes and shapes; found maps name -> (dtype text, shape).
 
     Returns the tensor names in canonical order.
@@ -213,7 +220,7 @@ def check_layout(description, found, where):
     return list(expected)
 
 
-def check_values(tensors, where):
+def check_values(tensors: Mapping[str, np.ndarray], where: str) -> None:
     for name, array in tensors.items():
         finite = np.isfinite(array)
         if not finite.all():

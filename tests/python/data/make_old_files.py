@@ -25,8 +25,8 @@ def data(seed, n=60, d=3, classes=3):
 
 def sequential(dtype):
     X, y = data(1)
-    model = fm.Sequential([fm.Dense(5, activation="leaky_relu", negative_slope=0.05), fm.Dense(3, activation="softmax")],
-                          dtype=dtype, seed=3, name="old-sequential")
+    model = fm.Sequential([fm.Dense(5, activation="leaky_relu", negative_slope=0.05),
+                           fm.Dense(3, activation="softmax")], dtype=dtype, seed=3, name="old-sequential")
     model.compile(loss="cross_entropy", optimizer=fm.Adam(lr=0.01))
     model.preprocessing = fm.datasets.Standardizer().fit(X)
     model.metadata = {"note": "written by the pre-renovation code"}
