@@ -10,7 +10,7 @@
 namespace fastmlp {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Activation>, 11> kNames{{
+constexpr std::array<std::pair<std::string_view, Activation>, 12> kNames{{
     {"identity", Activation::identity},
     {"sigmoid", Activation::sigmoid},
     {"logistic", Activation::sigmoid},  // scikit-learn's word for it
@@ -20,6 +20,7 @@ constexpr std::array<std::pair<std::string_view, Activation>, 11> kNames{{
     {"elu", Activation::elu},
     {"softplus", Activation::softplus},
     {"silu", Activation::silu},
+    {"exp", Activation::exp},
     {"softmax", Activation::softmax},
     {"step", Activation::step},
 }};
@@ -87,6 +88,9 @@ void activate_elementwise(Activation activation, T negative_slope, const ZArray&
     case Activation::silu:
       a = z * stable_sigmoid(z);
       return;
+    case Activation::exp:
+      a = z.exp();
+      return;
     case Activation::step:
       a = (z > T(0)).template cast<T>();
       return;
@@ -121,6 +125,9 @@ void derivative_elementwise(Activation activation, T negative_slope, const ZArra
     case Activation::silu:
       // (z s)' = s + z s (1 - s) = s (1 + z (1 - s)); s is recomputed rather than cached.
       d *= stable_sigmoid(z) * (T(1) + z * (T(1) - stable_sigmoid(z)));
+      return;
+    case Activation::exp:
+      d *= a;
       return;
     case Activation::softmax:
     case Activation::step:

@@ -14,8 +14,12 @@ Loss loss_from_name(std::string_view name) {
   if (name == "mse" || name == "mean_squared_error" || name == "squared_error") return Loss::mse;
   if (name == "hinge") return Loss::hinge;
   if (name == "perceptron") return Loss::perceptron;
+  if (name == "mae" || name == "mean_absolute_error" || name == "absolute_error") return Loss::mae;
+  if (name == "huber") return Loss::huber;
+  if (name == "poisson") return Loss::poisson;
   throw std::invalid_argument("unknown loss '" + std::string(name) +
-                              "'; expected one of: cross_entropy binary_cross_entropy mse hinge perceptron");
+                              "'; expected one of: cross_entropy binary_cross_entropy mse hinge perceptron mae "
+                              "huber poisson");
 }
 
 std::string loss_name(Loss loss) {
@@ -26,11 +30,28 @@ std::string loss_name(Loss loss) {
     case Loss::mse: return "mse";
     case Loss::hinge: return "hinge";
     case Loss::perceptron: return "perceptron";
+    case Loss::mae: return "mae";
+    case Loss::huber: return "huber";
+    case Loss::poisson: return "poisson";
   }
   throw std::logic_error("loss without a name");
 }
 
-bool is_classification(Loss loss) { return loss != Loss::mse && loss != Loss::none; }
+bool is_classification(Loss loss) {
+  return loss == Loss::cross_entropy || loss == Loss::binary_cross_entropy || loss == Loss::hinge ||
+         loss == Loss::perceptron;
+}
+
+void check_huber_delta(double delta) {
+  if (!(std::isfinite(delta) && delta > 0.0))
+    throw std::invalid_argument("huber delta must be a positive finite number, got " + std::to_string(delta));
+}
+
+template <class T>
+void check_targets_fit_loss(Loss loss, const ConstMatrixRef<T>& Y) {
+  if (loss == Loss::poisson && (Y.array() < T(0)).any())
+    throw std::invalid_argument("the poisson loss needs targets y >= 0 (counts or rates); Y has negative values");
+}
 
 void check_output_fits_loss(Loss loss, Activation output, Index n_outputs) {
   const std::string out = activation_name(output);
@@ -49,8 +70,14 @@ void check_output_fits_loss(Loss loss, Activation output, Index n_outputs) {
       if (output != Activation::sigmoid) refuse("binary_cross_entropy needs a sigmoid output");
       return;
     case Loss::mse:
+    case Loss::mae:
+    case Loss::huber:
       if (output == Activation::softmax) refuse("softmax belongs with cross_entropy");
       if (output == Activation::step) refuse("step has no derivative; it belongs with the perceptron loss");
+      return;
+    case Loss::poisson:
+      if (output != Activation::exp)
+        refuse("poisson uses the log link, so the output must be exp (the predicted mean e^z stays positive)");
       return;
     case Loss::hinge:
       if (output != Activation::identity) refuse("hinge works on the raw score z, so the output must be identity");
@@ -66,11 +93,50 @@ namespace {
 using detail::flat;
 using detail::is_contiguous;
 
+// Regression losses whose delta dA still goes through the output activation's derivative.
+bool chains_through_output(Loss loss) { return loss == Loss::mse || loss == Loss::mae || loss == Loss::huber; }
+
+// Σ of the elementwise loss of mae, huber or poisson over the given elements (not yet divided
+// by k or m). Poisson: y·log(y/μ) − y + μ with log μ = z, and y·log y = 0 at y = 0.
+template <class T, class ZArray, class AArray, class YArray>
+double added_regression_loss(Loss loss, const ZArray& z, const AArray& a, const YArray& y, T delta) {
+  switch (loss) {
+    case Loss::mae:
+      return static_cast<double>((a - y).abs().sum());
+    case Loss::huber: {
+      const auto r = (a - y).abs();
+      return static_cast<double>((r <= delta).select(T(0.5) * r.square(), delta * (r - T(0.5) * delta)).sum());
+    }
+    case Loss::poisson:
+      return static_cast<double>(((y > T(0)).select(y * y.log(), T(0)) - y * z - y + a).sum());
+    default:
+      throw std::logic_error("added_regression_loss: unsupported loss");
+  }
+}
+
+// dA (mae, huber) or dZ (poisson, fused with exp) of the same losses, `scale` = w / (m·k).
+template <class T, class AArray, class YArray, class Out>
+void added_regression_delta(Loss loss, const AArray& a, const YArray& y, T scale, T delta, Out out) {
+  switch (loss) {
+    case Loss::mae:
+      out = (a - y).sign() * scale;
+      return;
+    case Loss::huber:
+      out = (a - y).max(-delta).min(delta) * scale;
+      return;
+    case Loss::poisson:
+      out = (a - y) * scale;
+      return;
+    default:
+      throw std::logic_error("added_regression_delta: unsupported loss");
+  }
+}
+
 // The common case, no sample weights and contiguous rows: whole-matrix expressions over flat
 // arrays, which vectorise however few outputs there are. Cross-entropy is not handled here.
 template <class T>
 double unweighted_loss_and_delta(Loss loss, const ConstMatrixRef<T>& Z, const ConstMatrixRef<T>& A,
-                                 const ConstMatrixRef<T>& Y, MatrixRef<T>* dZ) {
+                                 const ConstMatrixRef<T>& Y, MatrixRef<T>* dZ, T huber_delta) {
   const Index m = Z.rows();
   const Index k = Z.cols();
   const T inv_m = T(1) / static_cast<T>(m);
@@ -96,6 +162,12 @@ double unweighted_loss_and_delta(Loss loss, const ConstMatrixRef<T>& Z, const Co
       total = static_cast<double>(((a - y) * z).sum());
       if (dZ) delta() = (a - y) * inv_m;
       break;
+    case Loss::mae:
+    case Loss::huber:
+    case Loss::poisson:
+      total = added_regression_loss<T>(loss, z, a, y, huber_delta) / static_cast<double>(k);
+      if (dZ) added_regression_delta<T>(loss, a, y, inv_m / static_cast<T>(k), huber_delta, delta());
+      break;
     default:
       throw std::logic_error("unweighted_loss_and_delta: unsupported loss");
   }
@@ -107,15 +179,15 @@ double unweighted_loss_and_delta(Loss loss, const ConstMatrixRef<T>& Z, const Co
 template <class T>
 double loss_and_output_delta(Loss loss, Activation output, T negative_slope, const ConstMatrixRef<T>& Z,
                              const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& Y, const T* sample_weight,
-                             MatrixRef<T>* dZ) {
+                             MatrixRef<T>* dZ, T huber_delta) {
   if (loss == Loss::none) throw std::invalid_argument("the network has no loss; compile it with one before training");
   const Index m = Z.rows();
   const Index k = Z.cols();
   const T inv_m = T(1) / static_cast<T>(m);
   if (!sample_weight && loss != Loss::cross_entropy && is_contiguous(Z) && is_contiguous(A) && is_contiguous(Y) &&
       (!dZ || is_contiguous(*dZ))) {
-    const double mean = unweighted_loss_and_delta<T>(loss, Z, A, Y, dZ);
-    if (dZ && loss == Loss::mse) multiply_by_derivative<T>(output, negative_slope, Z, A, *dZ);
+    const double mean = unweighted_loss_and_delta<T>(loss, Z, A, Y, dZ, huber_delta);
+    if (dZ && chains_through_output(loss)) multiply_by_derivative<T>(output, negative_slope, Z, A, *dZ);
     return mean;
   }
   double total = 0.0;
@@ -161,12 +233,19 @@ double loss_and_output_delta(Loss loss, Activation output, T negative_slope, con
         if (dZ) (*dZ).row(i) = ((a - y) * (w * inv_m)).matrix();
         break;
       }
+      case Loss::mae:
+      case Loss::huber:
+      case Loss::poisson: {
+        sample_loss = added_regression_loss<T>(loss, z, a, y, huber_delta) / static_cast<double>(k);
+        if (dZ) added_regression_delta<T>(loss, a, y, w * inv_m / static_cast<T>(k), huber_delta, (*dZ).row(i).array());
+        break;
+      }
       case Loss::none:
         break;
     }
     total += static_cast<double>(w) * sample_loss;
   }
-  if (dZ && loss == Loss::mse) multiply_by_derivative<T>(output, negative_slope, Z, A, *dZ);
+  if (dZ && chains_through_output(loss)) multiply_by_derivative<T>(output, negative_slope, Z, A, *dZ);
   return total / static_cast<double>(m);
 }
 
@@ -189,10 +268,12 @@ Index count_correct(Activation output, const ConstMatrixRef<T>& A, const ConstMa
 
 template double loss_and_output_delta<float>(Loss, Activation, float, const ConstMatrixRef<float>&,
                                              const ConstMatrixRef<float>&, const ConstMatrixRef<float>&,
-                                             const float*, MatrixRef<float>*);
+                                             const float*, MatrixRef<float>*, float);
 template double loss_and_output_delta<double>(Loss, Activation, double, const ConstMatrixRef<double>&,
                                               const ConstMatrixRef<double>&, const ConstMatrixRef<double>&,
-                                              const double*, MatrixRef<double>*);
+                                              const double*, MatrixRef<double>*, double);
+template void check_targets_fit_loss<float>(Loss, const ConstMatrixRef<float>&);
+template void check_targets_fit_loss<double>(Loss, const ConstMatrixRef<double>&);
 template Index count_correct<float>(Activation, const ConstMatrixRef<float>&, const ConstMatrixRef<float>&);
 template Index count_correct<double>(Activation, const ConstMatrixRef<double>&, const ConstMatrixRef<double>&);
 

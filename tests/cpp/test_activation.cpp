@@ -123,6 +123,13 @@ TYPED_TEST(ActivationTest, SiluAndItsDerivative) {
       {-0.09078424878489547, 0.2600388126973482, 0.5, 0.7399611873026519, 1.0907842487848955});
 }
 
+TYPED_TEST(ActivationTest, ExpIsItsOwnDerivative) {
+  // e^z at −2, −0.5, 0, 0.5, 2, and exp' = exp.
+  const std::initializer_list<double> e = {0.1353352832366127, 0.6065306597126334, 1.0, 1.6487212707001282,
+                                           7.38905609893065};
+  this->expect_values(Activation::exp, e, e);
+}
+
 TYPED_TEST(ActivationTest, StepIsOneAboveZeroAndZeroAtZero) {
   const Matrix<TypeParam> A = apply<TypeParam>(Activation::step, this->Z);
   EXPECT_EQ(A, rows<TypeParam>({{0, 0, 0, 1, 1}}));  // step(0) = 0
@@ -232,7 +239,8 @@ TEST(ActivationDerivative, MatchesCentralDifferencesForEveryElementwiseActivatio
   const Matrix<double> Z = rows<double>({{-3.0, -1.3, -0.2, 0.2, 0.7, 2.5}});
   const double h = 1e-6;
   for (Activation activation : {Activation::identity, Activation::sigmoid, Activation::tanh, Activation::relu,
-                                Activation::leaky_relu, Activation::elu, Activation::softplus, Activation::silu}) {
+                                Activation::leaky_relu, Activation::elu, Activation::softplus, Activation::silu,
+                                Activation::exp}) {
     const Matrix<double> plus = Z.array() + h;
     const Matrix<double> minus = Z.array() - h;
     const Matrix<double> numeric = (apply<double>(activation, plus, 0.05) - apply<double>(activation, minus, 0.05)) / (2 * h);
@@ -261,7 +269,8 @@ TEST(ActivationDerivative, SoftmaxAndStepHaveNoElementwiseDerivative) {
 TEST(ActivationNames, RoundTripEveryActivation) {
   for (Activation activation :
        {Activation::identity, Activation::sigmoid, Activation::tanh, Activation::relu, Activation::leaky_relu,
-        Activation::elu, Activation::softplus, Activation::silu, Activation::softmax, Activation::step}) {
+        Activation::elu, Activation::softplus, Activation::silu, Activation::exp, Activation::softmax,
+        Activation::step}) {
     EXPECT_EQ(activation_from_name(activation_name(activation)), activation);
   }
   EXPECT_EQ(activation_name(Activation::leaky_relu), "leaky_relu");

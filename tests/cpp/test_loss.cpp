@@ -1,8 +1,9 @@
 // Losses, their fused output deltas and the output/loss pairing rules (cpp/src/loss.cpp).
 //
 // Conventions (DESIGN.md): every loss is a mean over the m samples; cross-entropy, binary
-// cross-entropy, hinge and the perceptron criterion sum over the k outputs, mean squared
-// error averages over them (no ½). Sample weights multiply a sample's loss and its row of dZ.
+// cross-entropy, hinge and the perceptron criterion sum over the k outputs, the regression
+// losses (mse with no ½, mae, huber, poisson) average over them. Sample weights multiply a
+// sample's loss and its row of dZ.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,13 +32,13 @@ struct LossResult {
 // The output layer's A = f(Z) (from the engine's activation, tested on its own), then the loss.
 template <class T>
 LossResult<T> evaluate_loss(Loss loss, Activation output, const Matrix<T>& Z, const Matrix<T>& Y,
-                            const std::vector<T>* weights = nullptr, double slope = 0.01) {
+                            const std::vector<T>* weights = nullptr, double slope = 0.01, double huber_delta = 1.0) {
   Matrix<T> A(Z.rows(), Z.cols());
   activate<T>(output, static_cast<T>(slope), Z, A);
   LossResult<T> result{0.0, Matrix<T>::Constant(Z.rows(), Z.cols(), T(12345))};
   MatrixRef<T> dZ(result.dZ);
   result.loss = loss_and_output_delta<T>(loss, output, static_cast<T>(slope), Z, A, Y,
-                                         weights ? weights->data() : nullptr, &dZ);
+                                         weights ? weights->data() : nullptr, &dZ, static_cast<T>(huber_delta));
   return result;
 }
 
@@ -198,6 +199,174 @@ TYPED_TEST(LossTest, PerceptronCriterionAndRosenblattDelta) {
   EXPECT_LE(max_scaled_difference(weighted.dZ, rows<double>({{0}, {-2.0 / 3}, {0}})), tolerance<T>());
 }
 
+TYPED_TEST(LossTest, MeanAbsoluteErrorAveragesOverSamplesAndOutputs) {
+  using T = TypeParam;
+  // Identity output, m = 2, k = 2: A − Y = [[1, −2], [0, 2]], Σ|A − Y| = 5, L = 5/(2·2) = 1.25.
+  // dZ = sign(A − Y)/(m·k) = [[0.25, −0.25], [0, 0.25]] (sign(0) = 0).
+  const Matrix<T> Z = rows<T>({{1, -2}, {0.5, 3}});
+  const Matrix<T> Y = rows<T>({{0, 0}, {0.5, 1}});
+  const auto result = evaluate_loss<T>(Loss::mae, Activation::identity, Z, Y);
+  EXPECT_NEAR(result.loss, 1.25, tolerance<T>());
+  EXPECT_LE(max_scaled_difference(result.dZ, rows<double>({{0.25, -0.25}, {0, 0.25}})), tolerance<T>()) << result.dZ;
+  // Weights [3, 1]: (3·3/2 + 2/2)/2 = 2.75; row 1 of dZ three times as large.
+  const std::vector<T> weights{3, 1};
+  const auto weighted = evaluate_loss<T>(Loss::mae, Activation::identity, Z, Y, &weights);
+  EXPECT_NEAR(weighted.loss, 2.75, tolerance<T>());
+  EXPECT_LE(max_scaled_difference(weighted.dZ, rows<double>({{0.75, -0.75}, {0, 0.25}})), tolerance<T>());
+}
+
+TYPED_TEST(LossTest, MeanAbsoluteErrorChainsThroughTheOutputActivation) {
+  using T = TypeParam;
+  // tanh output, z = 0.5, y = 1: A = tanh 0.5 = 0.46211715726000974, L = |A − 1| = 0.5378828427399902;
+  // dZ = sign(A − 1)·(1 − A²) = −0.7864477329659274.
+  const auto result = evaluate_loss<T>(Loss::mae, Activation::tanh, rows<T>({{0.5}}), rows<T>({{1}}));
+  EXPECT_NEAR(result.loss, 0.5378828427399902, tolerance<T>());
+  EXPECT_NEAR(static_cast<double>(result.dZ(0, 0)), -0.7864477329659274, tolerance<T>());
+}
+
+TYPED_TEST(LossTest, HuberIsQuadraticWithinDeltaAndLinearBeyond) {
+  using T = TypeParam;
+  // Identity output, Y = 0, residuals r = [[0.5, −3], [1, 2]], m·k = 4.
+  // δ = 1: h = [0.5²/2, 1·(3 − 0.5), 1²/2 (the kink: both pieces give 0.5), 1·(2 − 0.5)]
+  //        = [0.125, 2.5, 0.5, 1.5], L = 4.625/4 = 1.15625; dZ = clip(r, −1, 1)/4.
+  const Matrix<T> Z = rows<T>({{0.5, -3}, {1, 2}});
+  const Matrix<T> Y = Matrix<T>::Zero(2, 2);
+  const auto one = evaluate_loss<T>(Loss::huber, Activation::identity, Z, Y, nullptr, 0.01, 1.0);
+  EXPECT_NEAR(one.loss, 1.15625, tolerance<T>());
+  EXPECT_LE(max_scaled_difference(one.dZ, rows<double>({{0.125, -0.25}, {0.25, 0.25}})), tolerance<T>()) << one.dZ;
+  // δ = 2: h = [0.125, 2·(3 − 1), 0.5, 2²/2 (the kink: 2·(2 − 1) = 2 as well)] = [0.125, 4, 0.5, 2],
+  //        L = 6.625/4 = 1.65625; dZ = clip(r, −2, 2)/4 = [[0.125, −0.5], [0.25, 0.5]].
+  const auto two = evaluate_loss<T>(Loss::huber, Activation::identity, Z, Y, nullptr, 0.01, 2.0);
+  EXPECT_NEAR(two.loss, 1.65625, tolerance<T>());
+  EXPECT_LE(max_scaled_difference(two.dZ, rows<double>({{0.125, -0.5}, {0.25, 0.5}})), tolerance<T>()) << two.dZ;
+  // Per-sample weights take the row-by-row path and must agree with it.
+  const std::vector<T> weights{1, 1};
+  const auto weighted = evaluate_loss<T>(Loss::huber, Activation::identity, Z, Y, &weights, 0.01, 2.0);
+  EXPECT_NEAR(weighted.loss, 1.65625, tolerance<T>());
+  EXPECT_LE(max_scaled_difference(weighted.dZ, two.dZ), tolerance<T>());
+}
+
+TEST(Loss, HuberKinkIsContinuousInValueAndSlopeButNotInCurvature) {
+  // One output, δ = 1.5, y = 0, z = δ ± ε. Below the kink h = z²/2 and h' = z; above it
+  // h = δ(z − δ/2) and h' = δ. At the kink both pieces give h = δ²/2 = 1.125 and h' = δ = 1.5;
+  // the slope's own slope jumps from 1 to 0.
+  const double delta = 1.5, eps = 1e-4;
+  auto at = [&](double z) {
+    return evaluate_loss<double>(Loss::huber, Activation::identity, rows<double>({{z}}), rows<double>({{0}}), nullptr,
+                                 0.01, delta);
+  };
+  const auto below = at(delta - eps), kink = at(delta), above = at(delta + eps);
+  EXPECT_NEAR(kink.loss, 1.125, 1e-15);
+  EXPECT_NEAR(kink.dZ(0, 0), 1.5, 1e-15);
+  EXPECT_NEAR(below.loss, (delta - eps) * (delta - eps) / 2, 1e-15);
+  EXPECT_NEAR(below.dZ(0, 0), delta - eps, 1e-15);
+  EXPECT_NEAR(above.loss, delta * (delta + eps - delta / 2), 1e-15);
+  EXPECT_EQ(above.dZ(0, 0), delta);
+  // Curvature from the slopes on either side: 1 inside, 0 outside.
+  EXPECT_NEAR((kink.dZ(0, 0) - below.dZ(0, 0)) / eps, 1.0, 1e-9);
+  EXPECT_NEAR((above.dZ(0, 0) - kink.dZ(0, 0)) / eps, 0.0, 1e-12);
+  // Far out the loss grows linearly: its slope is δ whatever the residual, also for r < −δ.
+  EXPECT_EQ(at(1e6).dZ(0, 0), delta);
+  EXPECT_EQ(at(-1e6).dZ(0, 0), -delta);
+}
+
+TYPED_TEST(LossTest, PoissonIsTheHalfDevianceWithTheLogLink) {
+  using T = TypeParam;
+  // exp output: μ = e^z. Elementwise y log(y/μ) − y + μ:
+  //   z = 0,    y = 1: 0 − 1 + 1                       = 0
+  //   z = ln 2, y = 0: 0 − 0 + 2                       = 2
+  //   z = 1,    y = 3: 3 (ln 3 − 1) − 3 + e            = 0.014118694463374215
+  //   z = −1,   y = 2: 2 (ln 2 + 1) − 2 + 1/e          = 1.7541738022913327
+  // L = Σ/(m·k) = 0.9420731241886767; dZ = (μ − y)/4 = [[0, 0.5], [(e − 3)/4, (1/e − 2)/4]].
+  const Matrix<T> Z = rows<T>({{0, std::log(2.0)}, {1, -1}});
+  const Matrix<T> Y = rows<T>({{1, 0}, {3, 2}});
+  const auto result = evaluate_loss<T>(Loss::poisson, Activation::exp, Z, Y);
+  EXPECT_NEAR(result.loss, 0.9420731241886767, tolerance<T>());
+  const Matrix<double> dZ = rows<double>({{0, 0.5}, {-0.07042954288523873, -0.4080301397071394}});
+  EXPECT_LE(max_scaled_difference(result.dZ, dZ), tolerance<T>()) << result.dZ;
+  // Weights [3, 1]: (3·(0 + 2)/2 + (0.0141186944633742 + 1.7541738022913327)/2)/2 = 1.9420731241886768.
+  const std::vector<T> weights{3, 1};
+  const auto weighted = evaluate_loss<T>(Loss::poisson, Activation::exp, Z, Y, &weights);
+  EXPECT_NEAR(weighted.loss, 1.9420731241886768, tolerance<T>());
+  Matrix<double> weighted_dZ = dZ;
+  weighted_dZ.row(0) *= 3.0;
+  EXPECT_LE(max_scaled_difference(weighted.dZ, weighted_dZ), tolerance<T>());
+}
+
+TYPED_TEST(LossTest, PoissonIsFiniteWhenTheMeanUnderflows) {
+  using T = TypeParam;
+  // z = −200: μ = e^−200 is 0 in float32 (and 1.4e−87 in float64), yet the loss reads log μ
+  // from z: y log y − y z − y + μ = 0 + 200 − 1 + μ = 199 for y = 1; dZ = μ − 1 = −1.
+  const auto result = evaluate_loss<T>(Loss::poisson, Activation::exp, rows<T>({{-200}}), rows<T>({{1}}));
+  EXPECT_NEAR(result.loss, 199.0, 199.0 * tolerance<T>());
+  EXPECT_NEAR(static_cast<double>(result.dZ(0, 0)), -1.0, tolerance<T>());
+}
+
+TEST(Loss, PoissonRefusesNegativeTargetsAndAcceptsZeros) {
+  EXPECT_NO_THROW(check_targets_fit_loss<double>(Loss::poisson, rows<double>({{0, 3}, {1.5, 0}})));
+  try {
+    check_targets_fit_loss<double>(Loss::poisson, rows<double>({{0, 3}, {-1, 0}}));
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("y >= 0"), std::string::npos) << error.what();
+  }
+  EXPECT_NO_THROW(check_targets_fit_loss<float>(Loss::mse, rows<float>({{-1}})));
+  EXPECT_NO_THROW(check_targets_fit_loss<float>(Loss::huber, rows<float>({{-1}})));
+}
+
+TEST(Loss, HuberDeltaMustBePositiveAndFinite) {
+  for (double delta : {0.0, -1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()})
+    EXPECT_THROW(check_huber_delta(delta), std::invalid_argument) << delta;
+  EXPECT_NO_THROW(check_huber_delta(0.1));
+}
+
+// Central differences of the loss with respect to Z, the output activation recomputed each time.
+struct DifferenceCase {
+  Loss loss;
+  Activation output;
+  double huber_delta;
+};
+
+class LossFiniteDifferences : public ::testing::TestWithParam<DifferenceCase> {};
+
+TEST_P(LossFiniteDifferences, OutputDeltaIsTheDerivativeOfTheLoss) {
+  const auto [loss, output, delta] = GetParam();
+  // Residuals stay at least 0.05 from 0 (mae's kink) and from ±δ (huber's), targets >= 0.
+  const Matrix<double> Z = rows<double>({{0.3, -1.2, 2.0}, {1.5, 0.1, -0.4}});
+  const Matrix<double> Y = rows<double>({{1.0, 0.0, 0.5}, {2.0, 3.0, 0.2}});
+  const std::vector<double> weights{0.5, 2.0};
+  for (const std::vector<double>* w : {static_cast<const std::vector<double>*>(nullptr), &weights}) {
+    const auto analytic = evaluate_loss<double>(loss, output, Z, Y, w, 0.01, delta);
+    const double h = 1e-6;
+    Matrix<double> numeric(Z.rows(), Z.cols());
+    for (Index i = 0; i < Z.rows(); ++i) {
+      for (Index j = 0; j < Z.cols(); ++j) {
+        Matrix<double> shifted = Z;
+        shifted(i, j) = Z(i, j) + h;
+        const double plus = evaluate_loss<double>(loss, output, shifted, Y, w, 0.01, delta).loss;
+        shifted(i, j) = Z(i, j) - h;
+        const double minus = evaluate_loss<double>(loss, output, shifted, Y, w, 0.01, delta).loss;
+        numeric(i, j) = (plus - minus) / (2 * h);
+      }
+    }
+    EXPECT_GT(numeric.norm(), 1e-3);
+    EXPECT_LE((analytic.dZ - numeric).norm() / (analytic.dZ.norm() + numeric.norm()), 1e-8)
+        << "analytic\n" << analytic.dZ << "\nnumeric\n" << numeric;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RegressionLosses, LossFiniteDifferences,
+    ::testing::Values(DifferenceCase{Loss::mae, Activation::identity, 1.0}, DifferenceCase{Loss::mae, Activation::tanh, 1.0},
+                      DifferenceCase{Loss::huber, Activation::identity, 1.0},
+                      DifferenceCase{Loss::huber, Activation::identity, 0.4},
+                      DifferenceCase{Loss::huber, Activation::softplus, 1.0},
+                      DifferenceCase{Loss::poisson, Activation::exp, 1.0}),
+    [](const ::testing::TestParamInfo<DifferenceCase>& info) {
+      return loss_name(info.param.loss) + "_" + activation_name(info.param.output) + "_" +
+             std::to_string(info.index);
+    });
+
 TEST(Loss, UnitWeightsEqualNoWeights) {
   const Matrix<double> Z = rows<double>({{0.3, -1.2, 2.0}, {1.5, 0.1, -0.4}});
   const Matrix<double> Y = rows<double>({{0, 1, 0}, {1, 0, 0}});
@@ -251,6 +420,10 @@ TEST(OutputFitsLoss, RefusesPairsWhoseFusedDeltaWouldBeWrong) {
   expect_refusal(Loss::hinge, Activation::tanh, 2, "the output must be identity");
   expect_refusal(Loss::perceptron, Activation::sigmoid, 1, "the perceptron rule needs a step output");
   expect_refusal(Loss::perceptron, Activation::identity, 1, "needs a step output");
+  expect_refusal(Loss::mae, Activation::softmax, 3, "softmax belongs with cross_entropy");
+  expect_refusal(Loss::huber, Activation::step, 1, "step has no derivative");
+  expect_refusal(Loss::poisson, Activation::identity, 1, "the output must be exp");
+  expect_refusal(Loss::poisson, Activation::softplus, 2, "the output must be exp");
 }
 
 TEST(OutputFitsLoss, AcceptsEveryValidPair) {
@@ -262,6 +435,9 @@ TEST(OutputFitsLoss, AcceptsEveryValidPair) {
     EXPECT_NO_THROW(check_output_fits_loss(Loss::mse, output, 2)) << activation_name(output);
   EXPECT_NO_THROW(check_output_fits_loss(Loss::hinge, Activation::identity, 3));
   EXPECT_NO_THROW(check_output_fits_loss(Loss::perceptron, Activation::step, 1));
+  EXPECT_NO_THROW(check_output_fits_loss(Loss::mae, Activation::identity, 2));
+  EXPECT_NO_THROW(check_output_fits_loss(Loss::huber, Activation::relu, 1));
+  EXPECT_NO_THROW(check_output_fits_loss(Loss::poisson, Activation::exp, 3));
   // Inference only: any output goes.
   EXPECT_NO_THROW(check_output_fits_loss(Loss::none, Activation::softmax, 1));
   EXPECT_NO_THROW(check_output_fits_loss(Loss::none, Activation::step, 3));
@@ -269,8 +445,10 @@ TEST(OutputFitsLoss, AcceptsEveryValidPair) {
 
 TEST(LossNames, RoundTripAndAliases) {
   for (Loss loss : {Loss::none, Loss::cross_entropy, Loss::binary_cross_entropy, Loss::mse, Loss::hinge,
-                    Loss::perceptron})
+                    Loss::perceptron, Loss::mae, Loss::huber, Loss::poisson})
     EXPECT_EQ(loss_from_name(loss_name(loss)), loss);
+  EXPECT_EQ(loss_from_name("absolute_error"), Loss::mae);  // scikit-learn's word
+  EXPECT_EQ(loss_from_name("mean_absolute_error"), Loss::mae);
   EXPECT_EQ(loss_from_name("log_loss"), Loss::binary_cross_entropy);
   EXPECT_EQ(loss_from_name("squared_error"), Loss::mse);
   EXPECT_EQ(loss_from_name("mean_squared_error"), Loss::mse);
@@ -295,6 +473,9 @@ TEST(LossKinds, ClassificationLossesAreTheOnesWithClassTargets) {
   EXPECT_TRUE(is_classification(Loss::hinge));
   EXPECT_TRUE(is_classification(Loss::perceptron));
   EXPECT_FALSE(is_classification(Loss::mse));
+  EXPECT_FALSE(is_classification(Loss::mae));
+  EXPECT_FALSE(is_classification(Loss::huber));
+  EXPECT_FALSE(is_classification(Loss::poisson));
   EXPECT_FALSE(is_classification(Loss::none));
 }
 

@@ -20,6 +20,7 @@ enum class Activation {
   elu,         // z if z > 0 else exp(z) - 1 (alpha = 1)
   softplus,    // log(1 + exp(z)), a smooth relu
   silu,        // z * sigmoid(z), also called swish
+  exp,         // e^z, the inverse of the log link (the output of a Poisson regression)
   softmax,     // row-wise; only as the output of cross-entropy
   step,        // 1 if z > 0 else 0; only as the output of a perceptron
 };
