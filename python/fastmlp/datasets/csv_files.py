@@ -85,76 +85,16 @@ def load_csv(path, target=-1, delimiter=",", dtype=np.float64) -> CSVData:
             header_line, header = next(records)
         except StopIteration:
             raise ValueError(f"{path}: empty file (expected a header row)") from None
-
-        names = [name.strip() for name in header]
-        for position, name in enumerate(names):
-            if name == "":
-                raise ValueError(f"{path}: line {header_line}: column {position + 1} has no name")
-        seen: set[str] = set()
-        duplicates = []
-        for name in names:
-            if name in seen:
-                duplicates.append(name)
-            seen.add(name)
-        if duplicates:
-            raise ValueError(
-                f"{path}: line {header_line}: duplicate column names: "
-                + ", ".join(repr(name) for name in dict.fromkeys(duplicates))
-            )
+        names = _column_names(header, header_line, path)
         target_index = _resolve_target(target, names)
         feature_indices = [i for i in range(len(names)) if i != target_index]
         if not feature_indices:
             raise ValueError(f"{path}: no feature columns (the only column is the target)")
-
-        rows, targets, lines = [], [], []
-        for line, record in records:
-            if len(record) != len(names):
-                if len(record) < len(names):
-                    detail = f"missing column {names[len(record)]!r}"
-                else:
-                    detail = f"extra field(s) after column {names[-1]!r}"
-                raise ValueError(
-                    f"{path}: line {line}: {len(record)} fields but the header has "
-                    f"{len(names)} ({detail})"
-                )
-            try:
-                values = [float(record[i]) for i in feature_indices]
-            except ValueError:
-                for i in feature_indices:
-                    try:
-                        float(record[i])
-                    except ValueError:
-                        raise ValueError(
-                            f"{path}: " + _describe_bad_feature(record[i], line, names[i])
-                        ) from None
-                raise  # unreachable: one of the cells failed above
-            if not all(map(math.isfinite, values)):
-                i = next(i for i, v in zip(feature_indices, values) if not math.isfinite(v))
-                raise ValueError(
-                    f"{path}: line {line}, column {names[i]!r}: "
-                    f"non-finite feature value {record[i].strip()!r} (NaN and infinity are refused)"
-                )
-            if target_index is not None:
-                label = record[target_index].strip()
-                if label == "":
-                    raise ValueError(
-                        f"{path}: line {line}, column {names[target_index]!r}: empty target value"
-                    )
-                targets.append(label)
-            rows.append(values)
-            lines.append(line)
+        rows, targets, lines = _read_rows(records, names, feature_indices, target_index, path)
 
     if not rows:
         raise ValueError(f"{path}: the file has a header but no data rows")
-
-    with np.errstate(over="ignore"):  # a value too large for dtype is reported just below
-        X = np.array(rows, dtype=dtype)
-    if not np.isfinite(X).all():
-        row, col = np.argwhere(~np.isfinite(X))[0]
-        raise ValueError(
-            f"{path}: line {lines[row]}, column {names[feature_indices[col]]!r}: "
-            f"value {rows[row][col]!r} does not fit in {dtype}"
-        )
+    X = _feature_array(rows, lines, [names[i] for i in feature_indices], dtype, path)
     y = None if target_index is None else _target_array(targets, lines, names[target_index], path)
     return CSVData(
         X=X,
@@ -162,6 +102,84 @@ def load_csv(path, target=-1, delimiter=",", dtype=np.float64) -> CSVData:
         feature_names=[names[i] for i in feature_indices],
         target_name=None if target_index is None else names[target_index],
     )
+
+
+def _column_names(header: list, header_line: int, path) -> list:
+    """The header's column names, stripped; every one present and distinct."""
+    names = [name.strip() for name in header]
+    for position, name in enumerate(names):
+        if name == "":
+            raise ValueError(f"{path}: line {header_line}: column {position + 1} has no name")
+    seen: set[str] = set()
+    duplicates = []
+    for name in names:
+        if name in seen:
+            duplicates.append(name)
+        seen.add(name)
+    if duplicates:
+        raise ValueError(
+            f"{path}: line {header_line}: duplicate column names: "
+            + ", ".join(repr(name) for name in dict.fromkeys(duplicates))
+        )
+    return names
+
+
+def _read_rows(records, names: list, feature_indices: list, target_index: int | None, path) -> tuple:
+    """(feature rows as lists of float, target labels as text, line numbers) of the data records."""
+    rows, targets, lines = [], [], []
+    for line, record in records:
+        if len(record) != len(names):
+            if len(record) < len(names):
+                detail = f"missing column {names[len(record)]!r}"
+            else:
+                detail = f"extra field(s) after column {names[-1]!r}"
+            raise ValueError(
+                f"{path}: line {line}: {len(record)} fields but the header has "
+                f"{len(names)} ({detail})"
+            )
+        rows.append(_feature_values(record, line, names, feature_indices, path))
+        if target_index is not None:
+            label = record[target_index].strip()
+            if label == "":
+                raise ValueError(
+                    f"{path}: line {line}, column {names[target_index]!r}: empty target value"
+                )
+            targets.append(label)
+        lines.append(line)
+    return rows, targets, lines
+
+
+def _feature_values(record: list, line: int, names: list, feature_indices: list, path) -> list:
+    try:
+        values = [float(record[i]) for i in feature_indices]
+    except ValueError:
+        for i in feature_indices:
+            try:
+                float(record[i])
+            except ValueError:
+                raise ValueError(
+                    f"{path}: " + _describe_bad_feature(record[i], line, names[i])
+                ) from None
+        raise  # unreachable: one of the cells failed above
+    if not all(map(math.isfinite, values)):
+        i = next(i for i, v in zip(feature_indices, values) if not math.isfinite(v))
+        raise ValueError(
+            f"{path}: line {line}, column {names[i]!r}: "
+            f"non-finite feature value {record[i].strip()!r} (NaN and infinity are refused)"
+        )
+    return values
+
+
+def _feature_array(rows: list, lines: list, feature_names: list, dtype: np.dtype, path) -> np.ndarray:
+    with np.errstate(over="ignore"):  # a value too large for dtype is reported just below
+        X = np.array(rows, dtype=dtype)
+    if not np.isfinite(X).all():
+        row, col = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(
+            f"{path}: line {lines[row]}, column {feature_names[col]!r}: "
+            f"value {rows[row][col]!r} does not fit in {dtype}"
+        )
+    return X
 
 
 def _read_records(reader, path):

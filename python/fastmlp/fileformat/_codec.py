@@ -64,14 +64,14 @@ def check_framing(prefix: bytes, total: int, where: str) -> int:
         fail(where, f"not a fastmlp model file: it looks like {format_guess}")
     if header_len is None:
         fail(where, f"too short to be a fastmlp model file ({total} bytes; a safetensors "
-                     f"file starts with an 8-byte header length)")
+                    f"file starts with an 8-byte header length)")
     if header_len > MAX_HEADER_BYTES:
         fail(where, f"not a fastmlp model file (or badly corrupted): its first 8 bytes give "
-                     f"a header length of {header_len} bytes, more than the limit of "
-                     f"{MAX_HEADER_BYTES}")
+                    f"a header length of {header_len} bytes, more than the limit of "
+                    f"{MAX_HEADER_BYTES}")
     if 8 + header_len > total:
         fail(where, f"truncated: its header length is {header_len} bytes but "
-                     f"only {total - 8} bytes follow the 8-byte length")
+                    f"only {total - 8} bytes follow the 8-byte length")
     fail(where, "not a fastmlp model file: the safetensors header does not start with '{'")
 
 
@@ -93,11 +93,11 @@ def parse_description(header: Mapping[str, Any], where: str) -> dict[str, Any]:
     metadata = header.get("__metadata__")
     if not isinstance(metadata, dict) or METADATA_KEY not in metadata:
         fail(where, "not a fastmlp model file: a safetensors file without fastmlp metadata "
-                     "(no '__metadata__' entry 'fastmlp')")
+                    "(no '__metadata__' entry 'fastmlp')")
     extra = sorted(key for key in metadata if key != METADATA_KEY)
     if extra:
         fail(where, f"unexpected metadata key(s) {', '.join(map(repr, extra))}; fastmlp files "
-                     f"hold only {METADATA_KEY!r}")
+                    f"hold only {METADATA_KEY!r}")
     text = metadata[METADATA_KEY]
     if not isinstance(text, str):
         fail(where, "the fastmlp metadata is not a string of JSON text")
@@ -132,7 +132,7 @@ def header_layout(header: Mapping[str, Any], data_len: int, where: str) -> dict[
         data_end = max(data_end, offsets[1])
     if data_end > data_len:
         fail(where, f"truncated: the tensor data should span {data_end} bytes "
-                     f"after the header, but only {data_len} are present")
+                    f"after the header, but only {data_len} are present")
     return found
 
 
@@ -174,7 +174,7 @@ def encode(description: object, tensors: object, where: str) -> bytes:
     check_description(reread, where)
     if not isinstance(tensors, Mapping):
         fail(where, f"tensors must be a dict of name -> numpy.ndarray, found "
-                     f"{type(tensors).__name__}")
+                    f"{type(tensors).__name__}")
     for name, array in tensors.items():
         if not isinstance(name, str):
             fail(where, f"tensor names must be strings, found {describe_value(name)}")

@@ -93,6 +93,12 @@ def check_description(description: Any, where: str) -> None:
     """Check every field that fastmlp interprets; other keys pass through."""
     if not isinstance(description, dict):
         fail(where, f"the description must be a JSON object, found {type(description).__name__}")
+    _check_format(description, where)
+    _check_fields(description, where)
+    _check_layers(description["layers"], where)
+
+
+def _check_format(description: dict[str, Any], where: str) -> None:
     if "format" not in description:
         fail(where, "the description has no 'format' field")
     if description["format"] != FORMAT_NAME:
@@ -106,20 +112,22 @@ def check_description(description: Any, where: str) -> None:
         writer = description.get("library_version")
         by = f"library version {writer}, " if isinstance(writer, str) else ""
         fail(where, f"written by a newer fastmlp ({by}format version {version}); this "
-                     f"fastmlp reads format versions up to {FORMAT_VERSION}: upgrade fastmlp")
+                    f"fastmlp reads format versions up to {FORMAT_VERSION}: upgrade fastmlp")
     if version < 1:
         fail(where, f"format_version must be at least 1, found {version}")
 
+
+def _check_fields(description: dict[str, Any], where: str) -> None:
     missing = [key for key in _REQUIRED_FIELDS if key not in description]
     if missing:
         fail(where, f"the description lacks the field(s) {', '.join(map(repr, missing))}")
     for key in ("library_version", "kind"):
         if not isinstance(description[key], str) or not description[key]:
             fail(where, f"{key!r} must be a non-empty string, found "
-                         f"{describe_value(description[key])}")
+                        f"{describe_value(description[key])}")
     if description["dtype"] not in DTYPES:
         fail(where, f"dtype must be one of {', '.join(DTYPES)}, found "
-                     f"{describe_value(description['dtype'])}")
+                    f"{describe_value(description['dtype'])}")
     input_dim = description["input_dim"]
     if not is_int(input_dim) or input_dim < 1:
         fail(where, f"input_dim must be a positive integer, found {describe_value(input_dim)}")
@@ -129,9 +137,10 @@ def check_description(description: Any, where: str) -> None:
     loss = description["loss"]
     if loss is not None and loss not in LOSSES:
         fail(where, f"unknown loss {describe_value(loss)}; known losses: "
-                     f"{', '.join(LOSSES)} (or null)")
+                    f"{', '.join(LOSSES)} (or null)")
 
-    layers = description["layers"]
+
+def _check_layers(layers: object, where: str) -> None:
     if not isinstance(layers, list) or not layers:
         fail(where, f"layers must be a non-empty list, found {describe_value(layers)}")
     for index, layer in enumerate(layers):
@@ -140,18 +149,18 @@ def check_description(description: Any, where: str) -> None:
         units = layer.get("units")
         if not is_int(units) or units < 1:
             fail(where, f"layer {index}: units must be a positive integer, found "
-                         f"{describe_value(units)}")
+                        f"{describe_value(units)}")
         activation = layer.get("activation")
         if activation not in ACTIVATIONS:
             fail(where, f"layer {index} has unknown activation {describe_value(activation)}; "
-                         f"known activations: {', '.join(ACTIVATIONS)}")
+                        f"known activations: {', '.join(ACTIVATIONS)}")
         if activation == "leaky_relu" and "negative_slope" not in layer:
             fail(where, f"layer {index} is leaky_relu but gives no negative_slope")
         if "negative_slope" in layer:
             slope = layer["negative_slope"]
             if not is_real(slope) or not math.isfinite(slope):
                 fail(where, f"layer {index}: negative_slope must be a finite number, found "
-                             f"{describe_value(slope)}")
+                            f"{describe_value(slope)}")
 
 
 def expected_layout(description: Mapping[str, Any], found_shapes: Mapping[str, tuple[int, ...]],
@@ -176,14 +185,14 @@ def expected_layout(description: Mapping[str, Any], found_shapes: Mapping[str, t
         if len(present) == 1:
             absent = second if present[0] == first else first
             fail(where, f"{first} and {second} must both be present or both absent; "
-                         f"found {present[0]} without {absent}")
+                        f"found {present[0]} without {absent}")
 
     input_dim = description["input_dim"]
     if "golden.input" in found_shapes:
         shape = found_shapes["golden.input"]
         if len(shape) != 2 or shape[0] < 1 or shape[1] != input_dim:
             fail(where, f"tensor 'golden.input' has shape {shape}, expected (g, {input_dim}) "
-                         f"with g >= 1 (golden samples × input_dim)")
+                        f"with g >= 1 (golden samples × input_dim)")
         n_golden = shape[0]
         expected["golden.input"] = (dtype, (n_golden, input_dim), "golden samples × input_dim")
         expected["golden.output"] = (dtype, (n_golden, layers[-1]["units"]),
@@ -208,15 +217,15 @@ def check_layout(description: Mapping[str, Any], found: Mapping[str, tuple[str, 
     unexpected = sorted(name for name in found if name not in expected)
     if unexpected:
         fail(where, f"unexpected tensor(s) {', '.join(map(repr, unexpected))}; the description "
-                     f"calls for {', '.join(expected)}")
+                    f"calls for {', '.join(expected)}")
     for name, (dtype, shape, meaning) in expected.items():
         found_dtype, found_shape = found[name]
         if found_dtype != dtype:
             fail(where, f"tensor {name!r} has dtype {found_dtype}, expected {dtype}"
-                         + (" (the description's dtype)" if dtype == description["dtype"] else ""))
+                        + (" (the description's dtype)" if dtype == description["dtype"] else ""))
         if found_shape != shape:
             fail(where, f"tensor {name!r} has the wrong shape: expected {shape} ({meaning}), "
-                         f"found {found_shape}")
+                        f"found {found_shape}")
     return list(expected)
 
 
@@ -227,9 +236,9 @@ def check_values(tensors: Mapping[str, np.ndarray], where: str) -> None:
             n_nan = int(np.isnan(array).sum())
             n_inf = int(array.size - finite.sum()) - n_nan
             fail(where, f"tensor {name!r} holds {n_nan} NaN and {n_inf} infinite value(s); "
-                         f"model files hold only finite numbers")
+                        f"model files hold only finite numbers")
     scale = tensors.get("preprocessing.scale")
     if scale is not None and not (scale > 0).all():
         fail(where, "tensor 'preprocessing.scale' must be positive everywhere, found "
-                     f"{int((scale <= 0).sum())} value(s) <= 0")
+                    f"{int((scale <= 0).sum())} value(s) <= 0")
 
