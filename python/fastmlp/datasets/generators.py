@@ -167,6 +167,16 @@ def make_blobs(n_samples=200, n_features=2, centers=3, cluster_std=1.0,
     n_samples = _check_int(n_samples, "n_samples", 1)
     rng = _as_generator(random_state)
 
+    center_coords = _blob_centers(centers, n_features, center_box, rng)
+    n_centers, n_features = center_coords.shape
+    stds = _cluster_stds(cluster_std, n_centers)
+    y = np.repeat(np.arange(n_centers, dtype=np.int64), _split_evenly(n_samples, n_centers))
+    X = center_coords[y] + stds[y, None] * rng.standard_normal((n_samples, n_features))
+    return _shuffled(X, y, rng)
+
+
+def _blob_centers(centers, n_features, center_box, rng: np.random.Generator) -> np.ndarray:
+    """The centres of make_blobs, shape (n_centers, n_features): drawn in center_box, or as given."""
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         n_centers = _check_int(centers, "centers", 1)
         n_features = _check_int(n_features, "n_features", 1)
@@ -191,8 +201,11 @@ def make_blobs(n_samples=200, n_features=2, centers=3, cluster_std=1.0,
             )
         if not np.isfinite(center_coords).all():
             raise ValueError("centers contains NaN or infinity")
-        n_centers, n_features = center_coords.shape
+    return center_coords
 
+
+def _cluster_stds(cluster_std, n_centers: int) -> np.ndarray:
+    """One standard deviation per centre, shape (n_centers,)."""
     stds = np.asarray(cluster_std, dtype=np.float64)
     if stds.ndim == 0:
         stds = np.full(n_centers, float(stds))
@@ -203,10 +216,7 @@ def make_blobs(n_samples=200, n_features=2, centers=3, cluster_std=1.0,
         )
     if not (np.isfinite(stds).all() and (stds >= 0).all()):
         raise ValueError(f"cluster_std must be finite and >= 0, got {cluster_std!r}")
-
-    y = np.repeat(np.arange(n_centers, dtype=np.int64), _split_evenly(n_samples, n_centers))
-    X = center_coords[y] + stds[y, None] * rng.standard_normal((n_samples, n_features))
-    return _shuffled(X, y, rng)
+    return stds
 
 
 def make_regression(n_samples=200, n_features=4, n_targets=1, noise=0.1, nonlinear=True,

@@ -126,15 +126,27 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     if n_samples < 2:
         raise ValueError(f"need at least 2 samples to split, got {n_samples}")
 
+    n_train, n_test = _split_counts(test_size, train_size, n_samples)
+    train_idx, test_idx = _split_indices(n_samples, n_train, n_test, random_state, shuffle, stratify)
+    result = []
+    for array in arrays:
+        result.extend([array[train_idx], array[test_idx]])
+    return result
+
+
+def _split_counts(test_size, train_size, n_samples: int) -> tuple:
+    """(n_train, n_test) for scikit-learn's test_size/train_size rules; neither part empty."""
     if test_size is None and train_size is None:
         test_size = 0.25
-    n_test = None if test_size is None else _size_to_count(test_size, "test_size", n_samples, True)
-    n_train = (None if train_size is None
-               else _size_to_count(train_size, "train_size", n_samples, False))
-    if n_test is None:
-        n_test = n_samples - n_train
-    if n_train is None:
+    if train_size is None:
+        n_test = _size_to_count(test_size, "test_size", n_samples, True)
         n_train = n_samples - n_test
+    elif test_size is None:
+        n_train = _size_to_count(train_size, "train_size", n_samples, False)
+        n_test = n_samples - n_train
+    else:
+        n_test = _size_to_count(test_size, "test_size", n_samples, True)
+        n_train = _size_to_count(train_size, "train_size", n_samples, False)
     if n_train + n_test > n_samples:
         raise ValueError(
             f"train_size + test_size = {n_train} + {n_test} samples exceeds the "
@@ -150,7 +162,11 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
             f"the test set would be empty with test_size={test_size!r}, "
             f"train_size={train_size!r} and {n_samples} samples"
         )
+    return n_train, n_test
 
+
+def _split_indices(n_samples: int, n_train: int, n_test: int, random_state, shuffle: bool, stratify) -> tuple:
+    """(train indices, test indices): the leading rows, a random permutation, or per class."""
     if not shuffle:
         if stratify is not None:
             raise ValueError("stratify requires shuffle=True (a stratified split is random)")
@@ -170,8 +186,4 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
             permutation = rng.permutation(n_samples)
             test_idx = permutation[:n_test]
             train_idx = permutation[n_test:n_test + n_train]
-
-    result = []
-    for array in arrays:
-        result.extend([array[train_idx], array[test_idx]])
-    return result
+    return train_idx, test_idx
