@@ -186,7 +186,7 @@ def encode(description: object, tensors: object, where: str) -> bytes:
     # safetensors copies raw memory from the data pointer, so the arrays must be C-contiguous.
     contiguous = {name: np.ascontiguousarray(tensors[name]) for name in names}
     try:
-        data = safetensors.numpy.save(contiguous, metadata={METADATA_KEY: text})
+        data: bytes = safetensors.numpy.save(contiguous, metadata={METADATA_KEY: text})
     except MemoryError:
         raise
     except Exception as exc:
