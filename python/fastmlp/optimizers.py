@@ -3,10 +3,22 @@
 SGD follows PyTorch's momentum convention (v ← μv + g, w ← w − lr·v; Nesterov
 w ← w − lr·(g + μv)); Adam is Kingma & Ba's with bias correction and ε outside the square
 root. weight_decay λ adds λ·W to the gradient of every weight matrix, never to biases.
+RMSprop and AdamW are PyTorch's (RMSprop's rho is PyTorch's alpha, ε outside the square root;
+AdamW shrinks every W by 1 − lr·λ before its Adam step, decoupled from the moments).
+
+Every optimiser takes Keras's gradient clipping, applied to the gradient of the loss before
+weight decay: ``clipnorm`` (each W and each b rescaled to that norm at most),
+``global_clipnorm`` (the whole gradient) or ``clipvalue`` (each element clipped to
+[−clipvalue, clipvalue]); at most one of them.
+
+The learning rate can be changed at any time, also between epochs of a fit: ``opt.lr = 0.01``
+(or ``opt.learning_rate``, as Keras spells it) reaches the engine of every model compiled with
+this optimiser at once, without resetting its moments.
 """
 from __future__ import annotations
 
 import math
+import weakref
 
 
 def _real(value, name: str) -> float:
@@ -39,16 +51,77 @@ def _non_negative(value, name: str) -> float:
     return value
 
 
-class Optimizer:
-    """Base class; subclasses configure the engine's optimiser."""
+def _learning_rate(lr, learning_rate, default: float) -> float:
+    if lr is not None and learning_rate is not None:
+        raise ValueError("give the learning rate once: lr or learning_rate (Keras's name), not both")
+    if lr is None and learning_rate is None:
+        return default
+    return _positive(lr if lr is not None else learning_rate, "lr" if lr is not None else "learning_rate")
 
-    lr: float
+
+_CLIP_NAMES = ("clipnorm", "global_clipnorm", "clipvalue")
+
+
+class Optimizer:
+    """Base class; subclasses configure the engine's optimiser.
+
+    Attributes
+    ----------
+    lr, learning_rate : float
+        The same value under both names; assigning either one changes the rate the engine uses
+        from the next batch on (the optimiser's moments are kept).
+    clipnorm, global_clipnorm, clipvalue : float or None
+        Keras's gradient clipping (None: off).
+    """
+
+    def _init_common(self, lr, learning_rate, default_lr, clipnorm, global_clipnorm, clipvalue) -> None:
+        self._engines: weakref.WeakSet = weakref.WeakSet()
+        self._lr = _learning_rate(lr, learning_rate, default_lr)
+        clips = {"clipnorm": clipnorm, "global_clipnorm": global_clipnorm, "clipvalue": clipvalue}
+        for name, value in clips.items():
+            setattr(self, name, None if value is None else _positive(value, name))
+        if sum(value is not None for value in clips.values()) > 1:
+            raise ValueError("only one of clipnorm, global_clipnorm and clipvalue can be set")
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self._lr = _positive(value, "lr")
+        for engine in list(self._engines):
+            engine.learning_rate = self._lr
+
+    learning_rate = lr
 
     def get_config(self) -> dict:
+        config = self._config()
+        config.update({name: getattr(self, name) for name in _CLIP_NAMES if getattr(self, name) is not None})
+        return config
+
+    def _config(self) -> dict:
         raise NotImplementedError
 
     def _configure(self, network) -> None:
+        """Give `network` (a _core.Network32/64) this optimiser, with fresh state."""
+        self._set_engine_optimizer(network, self._clip_arguments())
+        self._engines.add(network)
+
+    def _set_engine_optimizer(self, network, clip: dict) -> None:
         raise NotImplementedError
+
+    def _clip_arguments(self) -> dict:
+        return {name: getattr(self, name) or 0.0 for name in _CLIP_NAMES}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_engines", None)  # links to live engines are not part of a copy
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._engines = weakref.WeakSet()
 
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items() if key != "name")
@@ -58,43 +131,57 @@ class Optimizer:
 class SGD(Optimizer):
     """Mini-batch stochastic gradient descent, optionally with (Nesterov) momentum."""
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0):
-        self.lr = _positive(lr, "lr")
+    def __init__(self, lr: float | None = None, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, *, learning_rate: float | None = None, clipnorm: float | None = None,
+                 global_clipnorm: float | None = None, clipvalue: float | None = None):
+        self._init_common(lr, learning_rate, 0.01, clipnorm, global_clipnorm, clipvalue)
         self.momentum = _in_unit_interval(momentum, "momentum")
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
 
-    def get_config(self) -> dict:
+    def _config(self) -> dict:
         return {"name": "sgd", "lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
-    def _configure(self, network) -> None:
-        network.set_sgd(self.lr, self.momentum, self.nesterov, self.weight_decay)
+    def _set_engine_optimizer(self, network, clip: dict) -> None:
+        if any(clip.values()):
+            network.set_sgd(self.lr, self.momentum, self.nesterov, self.weight_decay, **clip)
+        else:
+            network.set_sgd(self.lr, self.momentum, self.nesterov, self.weight_decay)
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015)."""
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0):
-        self.lr = _positive(lr, "lr")
+    def __init__(self, lr: float | None = None, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0, *, learning_rate: float | None = None, clipnorm: float | None = None,
+                 global_clipnorm: float | None = None, clipvalue: float | None = None):
+        self._init_common(lr, learning_rate, 1e-3, clipnorm, global_clipnorm, clipvalue)
         self.beta1 = _in_unit_interval(beta1, "beta1")
         self.beta2 = _in_unit_interval(beta2, "beta2")
         self.eps = _positive(eps, "eps")
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
 
-    def get_config(self) -> dict:
-        return {"name": "adam", "lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+    _name = "adam"
+
+    def _config(self) -> dict:
+        return {"name": self._name, "lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
                 "weight_decay": self.weight_decay}
 
-    def _configure(self, network) -> None:
-        network.set_adam(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
+    def _set_engine_optimizer(self, network, clip: dict) -> None:
+        if any(clip.values()):
+            network.set_adam(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, **clip)
+        else:
+            network.set_adam(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
+
+
+_KINDS = {"sgd": SGD, "adam": Adam}
 
 
 def get(optimizer) -> Optimizer:
-    """Accept an Optimizer, "sgd", "adam" or a config dict from get_config()."""
+    """Accept an Optimizer, a name ("sgd", "adam", ...) or a config dict from get_config()."""
     if isinstance(optimizer, Optimizer):
         return optimizer
     if optimizer is None:
@@ -105,9 +192,8 @@ def get(optimizer) -> Optimizer:
         config = dict(optimizer)
         name = str(config.pop("name", "")).lower()
     else:
-        raise ValueError(f"optimizer must be fm.SGD(...), fm.Adam(...), 'sgd' or 'adam'; got {optimizer!r}")
-    if name == "sgd":
-        return SGD(**config)
-    if name == "adam":
-        return Adam(**config)
-    raise ValueError(f"unknown optimizer {name!r}; expected 'sgd' or 'adam'")
+        kinds = ", ".join(f"fm.{kind.__name__}(...)" for kind in _KINDS.values())
+        raise ValueError(f"optimizer must be {kinds} or one of their names; got {optimizer!r}")
+    if name in _KINDS:
+        return _KINDS[name](**config)
+    raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(repr(key) for key in _KINDS)}")
