@@ -1,9 +1,6 @@
 """Sequential: a stack of Dense layers trained by backpropagation in the C++ engine."""
 from __future__ import annotations
 
-import math
-import time
-
 import numpy as np
 
 from . import _core
@@ -12,8 +9,11 @@ from . import serialization
 from ._validation import check_features, check_sample_weight, encode_targets, resolve_dtype
 from .callbacks import Callback, History
 from .datasets.preprocessing import Standardizer
-from .errors import DivergenceError, FormatError
+from .errors import FormatError
+from ._summary import summary_table
+from .inspection import diagnose, explain_step
 from .layers import Dense, LayerCache, LayerGradients
+from .training import DiagnosticsProbe, check_validation_split, hold_out, train
 
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron")
 LOSS_ALIASES = {"categorical_cross_entropy": "cross_entropy", "log_loss": "binary_cross_entropy",
@@ -230,7 +230,7 @@ class Sequential:
         batch_size = _check_positive_int(batch_size, "batch_size")
         if verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-        validation_split = _check_validation_split(validation_split, validation_data)
+        validation_split = check_validation_split(validation_split, validation_data)
         # Everything about the data is checked before the model is built, so that a refused
         # call (a transposed X, say) cannot fix the model's input size.
         X = self._features(X)
@@ -238,88 +238,25 @@ class Sequential:
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
         callback_list = self._callbacks(callbacks)
         self.build(X.shape[1])
-        network = self._network
-        X, Y, weights, validation = self._split_validation(X, Y, weights, validation_split, validation_data)
-
-        metrics = ["loss", "accuracy"] if self.is_classifier else ["loss"]
-        if validation is not None:
-            metrics += [f"val_{name}" for name in metrics]
-        params = {"epochs": epochs, "batch_size": batch_size, "samples": X.shape[0], "metrics": metrics}
-        for callback in callback_list:
-            callback.set_params(params)
-        history = callback_list[0]
-        self.history = history
-        self.stop_training = False
-        probe = None
-        if diagnostics:
-            from .inspection import layer_diagnostics
-            # Evenly spaced rows: data sorted by class would bias a leading slice.
-            rows = np.linspace(0, X.shape[0] - 1, min(X.shape[0], 512)).astype(np.intp)
-            probe = (np.ascontiguousarray(X[rows]), np.ascontiguousarray(Y[rows]))
-        for callback in callback_list:
-            callback.on_train_begin({})
-        progress = _Progress(epochs, X.shape[0], verbose)
-        try:
-            for epoch in range(epochs):
-                for callback in callback_list:
-                    callback.on_epoch_begin(epoch, {})
-                started = time.perf_counter()
-                result = network.train_epoch(X, Y, weights, batch_size, bool(shuffle), progress.within_epoch)
-                seconds = time.perf_counter() - started
-                if not result.finite:
-                    kept = "the initial weights" if epoch == 0 else f"the weights at the end of epoch {epoch}"
-                    raise DivergenceError(
-                        f"training diverged in epoch {epoch + 1} of {epochs}: the loss or the weights became "
-                        f"NaN or infinite. The model keeps {kept}, the last finite ones. Try a smaller "
-                        f"learning rate (it is {network.learning_rate:g}) or standardise the inputs.",
-                        epoch=epoch + 1)
-                logs = {"loss": result.loss}
-                if self.is_classifier:
-                    logs["accuracy"] = result.correct / result.samples
-                if validation is not None:
-                    val = network.evaluate(*validation)
-                    logs["val_loss"] = val.loss
-                    if self.is_classifier:
-                        logs["val_accuracy"] = val.correct / val.samples
-                if probe is not None:
-                    history.record_diagnostics(layer_diagnostics(self, *probe))
-                for callback in callback_list:
-                    callback.on_epoch_end(epoch, logs)
-                progress.update(epoch, logs, X.shape[0] / max(seconds, 1e-12))
-                if self.stop_training:
-                    progress.stop_early(epoch)
-                    break
-        finally:
-            progress.close()  # also when a callback raises or training diverges
-        for callback in callback_list:
-            callback.on_train_end({})
-        return history
-
-    def _split_validation(self, X, Y, weights, validation_split: float, validation_data):
+        validation = None
         if validation_data is not None:
-            X_val = self._features(validation_data[0], "X_val")
-            Y_val = self._targets(validation_data[1], X_val.shape[0], "y_val", "X_val")
-            w_val = check_sample_weight(validation_data[2], X_val.shape[0], self.dtype) \
-                if len(validation_data) == 3 else None
-            return X, Y, weights, (X_val, Y_val, w_val)
-        if validation_split == 0.0:
-            return X, Y, weights, None
-        n = X.shape[0]
-        n_val = int(math.ceil(n * validation_split))
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(f"validation_split={validation_split} leaves no samples for training or validation "
-                             f"with {n} samples")
-        rng = np.random.default_rng(self.seed)
-        if self.is_classifier:
-            labels = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
-            val_index = _stratified_holdout(labels, n_val, rng)
-        else:
-            val_index = np.sort(rng.permutation(n)[:n_val])
-        mask = np.zeros(n, dtype=bool)
-        mask[val_index] = True
-        train_w = None if weights is None else weights[~mask]
-        val_w = None if weights is None else weights[mask]
-        return X[~mask], Y[~mask], train_w, (X[mask], Y[mask], val_w)
+            validation = self._validation_data(validation_data)
+        elif validation_split > 0.0:
+            X, Y, weights, validation = hold_out(X, Y, weights, validation_split, self.seed, self.is_classifier)
+        if diagnostics:
+            # the probe records right after History, before any user callback looks
+            callback_list.insert(1, DiagnosticsProbe(self, X, Y, callback_list[0]))
+        self.history = callback_list[0]
+        train(self, X, Y, weights, epochs=epochs, batch_size=batch_size, shuffle=shuffle, callbacks=callback_list,
+              validation=validation, verbose=verbose)
+        return self.history
+
+    def _validation_data(self, validation_data) -> tuple:
+        X_val = self._features(validation_data[0], "X_val")
+        Y_val = self._targets(validation_data[1], X_val.shape[0], "y_val", "X_val")
+        w_val = check_sample_weight(validation_data[2], X_val.shape[0], self.dtype) \
+            if len(validation_data) == 3 else None
+        return X_val, Y_val, w_val
 
     def _callbacks(self, callbacks) -> list:
         history = History()
@@ -378,41 +315,17 @@ class Sequential:
 
     def explain_step(self, X, y, preview_rows: int = 2) -> str:
         """One forward and backward pass over a small batch, written out in the notation."""
-        from .inspection import explain_step
         return explain_step(self, X, y, preview_rows=preview_rows)
 
     def diagnose(self, X, y):
         """Gradient norms, saturated and dead units, and what looks wrong, in plain words.
 
         Returns a Diagnosis: print it for the report; .findings holds the findings as data."""
-        from .inspection import diagnose
         return diagnose(self, X, y)
 
     def summary(self) -> str:
         """The architecture as a text table: layer, shapes, activation, parameters."""
-        rows = [("layer", "W shape", "b shape", "output", "activation", "params")]
-        total = 0
-        n_in = self.input_dim
-        for index, layer in enumerate(self.layers):
-            params = None if n_in is None else (n_in + 1) * layer.units
-            total += params or 0
-            rows.append((f"{index} Dense", f"({n_in if n_in is not None else '?'}, {layer.units})",
-                         f"({layer.units},)", f"(m, {layer.units})", layer.activation,
-                         "?" if params is None else f"{params:,}"))
-            n_in = layer.units
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        line = "-" * (sum(widths) + 2 * (len(widths) - 1))
-        text = [f"Sequential{f' {self.name!r}' if self.name else ''} ({np.dtype(self.dtype).name}, "
-                f"input_dim={self.input_dim if self.input_dim is not None else 'not built'})", line]
-        for i, row in enumerate(rows):
-            text.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-            if i == 0:
-                text.append(line)
-        text.append(line)
-        text.append(f"total parameters: {total:,}" if self.built else "total parameters: unknown until built")
-        if self.loss:
-            text.append(f"loss: {self.loss}; optimizer: {self.optimizer!r}")
-        return "\n".join(text)
+        return summary_table(self)
 
     def __repr__(self) -> str:
         return f"Sequential({self.layers!r}, input_dim={self.input_dim}, dtype={np.dtype(self.dtype).name!r})"
@@ -479,81 +392,6 @@ class Sequential:
         self.__dict__.update(restored.__dict__)
         for layer in self.layers:
             layer._model = self
-
-
-def _check_validation_split(validation_split, validation_data) -> float:
-    if validation_data is not None:
-        if validation_split:
-            raise ValueError("give validation_split or validation_data, not both")
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight)")
-    try:
-        validation_split = float(validation_split)
-    except (TypeError, ValueError):
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}") from None
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
-    return validation_split
-
-
-def _stratified_holdout(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of a validation set of n_val rows whose class proportions follow `labels`."""
-    classes, inverse = np.unique(labels, return_inverse=True)
-    counts = np.bincount(inverse)
-    exact = counts * (n_val / labels.shape[0])
-    take = np.floor(exact).astype(int)
-    remainder = n_val - take.sum()
-    take[np.argsort(-(exact - take), kind="stable")[:remainder]] += 1
-    chosen = [rng.permutation(np.flatnonzero(inverse == c))[:take[c]] for c in range(classes.size)]
-    return np.sort(np.concatenate(chosen))
-
-
-class _Progress:
-    """A tqdm bar over all samples of all epochs, with the latest losses and samples per second.
-
-    The engine reports a few times a second during an epoch, so a long epoch moves the bar too.
-    """
-
-    def __init__(self, epochs: int, samples_per_epoch: int, verbose):
-        self.bar = None
-        self.verbose = int(verbose)
-        self.epochs = epochs
-        self.samples_per_epoch = samples_per_epoch
-        self.done_in_epoch = 0
-        self.within_epoch = None
-        if self.verbose == 1:
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=epochs * samples_per_epoch, unit="sample", unit_scale=True, leave=True,
-                            dynamic_ncols=True, desc=f"epoch 1/{epochs}")
-            self.within_epoch = self._advance
-
-    def _advance(self, samples_done: int) -> None:
-        self.bar.update(samples_done - self.done_in_epoch)
-        self.done_in_epoch = samples_done
-
-    def update(self, epoch: int, logs: dict, samples_per_second: float) -> None:
-        shown = {key: f"{value:.4g}" for key, value in logs.items()}
-        shown["samples/s"] = f"{samples_per_second:,.0f}"
-        if self.bar is not None:
-            self._advance(self.samples_per_epoch)
-            self.done_in_epoch = 0
-            self.bar.set_description(f"epoch {min(epoch + 2, self.epochs)}/{self.epochs}", refresh=False)
-            self.bar.set_postfix(shown, refresh=False)
-            self.bar.refresh()
-        elif self.verbose == 2:
-            print(f"epoch {epoch + 1}: " + " ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
-
-    def stop_early(self, epoch: int) -> None:
-        """Shrink the bar to the epochs that ran, so an early stop does not look unfinished."""
-        if self.bar is not None:
-            self.bar.total = (epoch + 1) * self.samples_per_epoch
-            self.bar.set_description(f"epoch {epoch + 1}/{self.epochs} (stopped early)", refresh=False)
-            self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
 
 
 serialization.register_kind("Sequential", Sequential._from_payload)
