@@ -87,6 +87,15 @@ def _not_logged_by_this_fit(name: str, params: dict) -> bool:
     return metrics is not None and name in FIT_QUANTITIES and name not in metrics
 
 
+def improves(value: float, best: float, mode: str, margin: float, strictly: bool = True) -> bool:
+    """Whether `value` beats `best` by more than `margin` (by at least `margin` when not
+    strictly): lower is better in mode "min", higher in "max". Keras's EarlyStopping counts
+    strict progress beyond min_delta; scikit-learn's rule counts progress of at least tol."""
+    if mode == "min":
+        return value < best - margin if strictly else value <= best - margin
+    return value > best + margin if strictly else value >= best + margin
+
+
 class _AnyQuantity(dict):
     def __missing__(self, key):
         return 0.0
@@ -118,12 +127,24 @@ class _MonitorMixin:
         return float(logs[self.monitor])
 
     def _is_improvement(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        return improves(value, self.best, self.mode, self.min_delta)
 
 
-class EarlyStopping(Callback, _MonitorMixin):
+class _BestWeights:
+    """Keeps the parameters of the best epoch so far and puts them back at the end."""
+
+    _best_parameters = None
+
+    def _keep_best_weights(self) -> None:
+        self._best_parameters = self.model.get_parameters()
+
+    def _restore_best_weights(self) -> None:
+        if self._best_parameters is not None:
+            self.model.set_parameters(self._best_parameters)
+            self._best_parameters = None
+
+
+class EarlyStopping(Callback, _MonitorMixin, _BestWeights):
     """Stop when the monitored quantity has not improved for `patience` epochs.
 
     An epoch improves when the quantity beats the best so far by more than `min_delta`
@@ -158,7 +179,7 @@ class EarlyStopping(Callback, _MonitorMixin):
         if self._is_improvement(value):
             self.best, self.best_epoch, self._wait = value, epoch, 0
             if self.restore_best_weights:
-                self._best_parameters = self.model.get_parameters()
+                self._keep_best_weights()
             return
         self._wait += 1
         if self._wait >= self.patience:
@@ -166,8 +187,8 @@ class EarlyStopping(Callback, _MonitorMixin):
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.restore_best_weights and self._best_parameters is not None:
-            self.model.set_parameters(self._best_parameters)
+        if self.restore_best_weights:
+            self._restore_best_weights()
 
 
 class ModelCheckpoint(Callback, _MonitorMixin):

@@ -38,6 +38,7 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
         metrics += [f"val_{name}" for name in metrics]
     params = {"epochs": epochs, "batch_size": batch_size, "samples": X.shape[0], "metrics": metrics}
     for callback in callbacks:
+        callback.set_model(model)
         callback.set_params(params)
     model.stop_training = False
     for callback in callbacks:

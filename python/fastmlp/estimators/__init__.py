@@ -14,8 +14,9 @@ pickles through the same bytes.
 """
 from .. import serialization as _serialization
 from . import _checks  # noqa: F401  (first: without scikit-learn it raises the ImportError naming the extra)
-from .linear import LinearSVM, LogisticRegression, Perceptron
+from .linear import LinearSVM, LogisticRegression
 from .mlp import MLPClassifier, MLPRegressor
+from .perceptron import Perceptron
 
 __all__ = ["LinearSVM", "LogisticRegression", "MLPClassifier", "MLPRegressor", "Perceptron"]
 

@@ -1,5 +1,6 @@
-"""The base of fastmlp's estimators: the engine network, the training loop with scikit-learn's
-stopping rule, L-BFGS, and model files and pickling.
+"""The base of fastmlp's estimators: the network (a fm.Sequential), data checks, fit's order of
+work, SGD/Adam through fastmlp's training loop (the stopping rule in _stopping, L-BFGS in
+_lbfgs), and model files and pickling.
 
 Objective. Every gradient-trained estimator minimises
 
@@ -25,17 +26,19 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import serialization
-from ..errors import DivergenceError, FormatError
+from ..errors import FormatError
 from ..layers import Dense
 from ..model import Sequential
 from ..optimizers import SGD, Adam
+from ..training import train
 from ._checks import (ENGINE_DTYPES, TRAINING_DEFAULTS, is_real, check_sample_weight, check_settings,
                       decode_params, encode_params, engine_weights, plain)
+from ._lbfgs import fit_lbfgs
+from ._stopping import ScikitLearnStopping, hold_out
 
 _SEED_LIMIT = 2 ** 31 - 1
 
@@ -187,14 +190,14 @@ class NetworkEstimator(BaseEstimator):
         if validation_data is not None:
             validation = self._checked_validation_data(validation_data, dtype)
         elif settings["early_stopping"] and settings["solver"] != "lbfgs":
-            X, Y, raw_weights, validation = self._hold_out(X, Y, raw_weights, strata, settings, rng)
+            X, Y, raw_weights, validation = hold_out(X, Y, raw_weights, strata, settings, rng)
         self._prepare_validation_curves(validation is not None, settings)
         if first_pass or not incremental:  # partial_fit keeps drawing from the stream it started
             self._model.seed = int(rng.randint(_SEED_LIMIT))
             self._engine.reseed_shuffle(self._model.seed)
 
         if settings["solver"] == "lbfgs":
-            self._fit_lbfgs(X, Y, raw_weights, validation, settings)
+            fit_lbfgs(self, X, Y, raw_weights, validation, settings)
         else:
             self._fit_stochastic(X, Y, raw_weights, validation, settings, incremental)
         return self
@@ -246,23 +249,6 @@ class NetworkEstimator(BaseEstimator):
     def _validation_targets(self, y_val) -> np.ndarray:
         raise NotImplementedError
 
-    def _hold_out(self, X, Y, raw_weights, strata, settings, rng):
-        """scikit-learn's early-stopping split: validation_fraction of the rows, stratified for classes."""
-        arrays = [X, Y] + ([raw_weights] if raw_weights is not None else [])
-        try:
-            parts = train_test_split(*arrays, test_size=settings["validation_fraction"], random_state=rng,
-                                     stratify=strata)
-        except ValueError as error:
-            raise ValueError(f"cannot hold out validation_fraction={settings['validation_fraction']} of "
-                             f"{X.shape[0]} samples for early stopping: {error}") from error
-        X_train, X_val, Y_train, Y_val = parts[:4]
-        w_train, w_val = (parts[4], parts[5]) if raw_weights is not None else (None, None)
-        if X_val.shape[0] < 2:
-            raise ValueError("The validation set is too small for early stopping: increase "
-                             "'validation_fraction' or the size of your data set")
-        return (np.ascontiguousarray(X_train), np.ascontiguousarray(Y_train), w_train,
-                (np.ascontiguousarray(X_val), np.ascontiguousarray(Y_val), w_val))
-
     def _batch_size(self, settings: dict, n_samples: int) -> int:
         if settings["batch_size"] == "auto":
             return min(200, n_samples)
@@ -289,164 +275,32 @@ class NetworkEstimator(BaseEstimator):
         self._optimizer_key = key
 
     def _fit_stochastic(self, X, Y, raw_weights, validation, settings, incremental) -> None:
-        network = self._engine
+        engine = self._engine
         n_samples = X.shape[0]
-        weights, mean_weight = engine_weights(raw_weights, network.dtype)
+        weights, mean_weight = engine_weights(raw_weights, engine.dtype)
         batch_size = self._batch_size(settings, n_samples)
         penalty = self._penalty(batch_size * mean_weight, n_samples * mean_weight)
         if not incremental:
             self._learning_rate_now = settings["learning_rate_init"]
         self._configure_optimizer(settings, penalty / self._loss_scale, keep_state=incremental)
-        validation = self._engine_validation(validation, settings)
-        early_stopping = settings["early_stopping"] and validation is not None
-        if early_stopping:
-            self._best_parameters = network.get_parameters()
-        verbose = bool(settings["verbose"])
-
-        self.n_iter_ = 0
-        converged = False
-        for _ in range(1 if incremental else settings["max_iter"]):
-            result = network.train_epoch(X, Y, weights, batch_size, settings["shuffle"])
-            if not result.finite:
-                raise DivergenceError(
-                    f"training diverged in epoch {self.n_iter_ + 1}: the loss or the weights became NaN or "
-                    f"infinite; the weights of the previous epoch were kept. Try a smaller learning_rate_init "
-                    f"(it is {settings['learning_rate_init']:g}) or standardise the inputs.")
-            self.n_iter_ += 1
-            self.t_ += n_samples
-            self.loss_ = self._loss_scale * result.loss + (0.5 * penalty * self._squared_weights() if penalty else 0.0)
-            self.loss_curve_.append(self.loss_)
-            if verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            if validation is not None:
-                self._record_validation(validation, penalty, verbose)
-            self._count_no_improvement(early_stopping, settings)
-            if settings["solver"] == "sgd" and settings["learning_rate"] == "invscaling":
-                self._set_learning_rate(settings["learning_rate_init"] / (self.t_ + 1) ** settings["power_t"])
-            if self._no_improvement_count > settings["n_iter_no_change"]:
-                if self._stop_or_slow_down(early_stopping, settings, verbose):
-                    converged = True
-                    break
-                self._no_improvement_count = 0
-        if not converged and not incremental:
+        rule = ScikitLearnStopping(self, settings, penalty, validation)
+        engine_validation = None if validation is None else \
+            (validation[0], validation[1], engine_weights(validation[2], engine.dtype)[0])
+        epochs = 1 if incremental else settings["max_iter"]
+        train(self._model, X, Y, weights, epochs=epochs, batch_size=batch_size, shuffle=settings["shuffle"],
+              callbacks=[rule], validation=engine_validation,
+              learning_rate=("learning_rate_init", settings["learning_rate_init"]))
+        if not rule.converged and not incremental:
             warnings.warn(f"{type(self).__name__}: the maximum number of iterations ({settings['max_iter']}) was "
                           "reached and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
-        if early_stopping:
-            network.set_parameters(self._best_parameters)  # the best epoch's weights, stopped early or not
-            del self._best_parameters
 
-    def _set_learning_rate(self, value: float) -> None:
-        self._learning_rate_now = value
-        self._engine.learning_rate = value * self._loss_scale if isinstance(self._model.optimizer, SGD) else value
+    def _objective(self, loss: float, penalty: float) -> float:
+        """J = s·L + λ/2·‖W‖² for the engine's mean loss L."""
+        return self._loss_scale * loss + (0.5 * penalty * self._squared_weights() if penalty else 0.0)
 
-    def _stop_or_slow_down(self, early_stopping: bool, settings: dict, verbose: bool) -> bool:
-        """scikit-learn's rule after n_iter_no_change epochs without progress: stop, or (SGD with
-        learning_rate='adaptive') divide the learning rate by 5 until it falls to 1e-6."""
-        what = "Validation score" if early_stopping and settings["monitor"] == "val_score" else \
-            "Validation loss" if early_stopping else "Training loss"
-        if settings["solver"] == "sgd" and settings["learning_rate"] == "adaptive":
-            if self._learning_rate_now > 1e-6:
-                self._set_learning_rate(self._learning_rate_now / 5.0)
-                if verbose:
-                    print(f"{what} did not improve more than tol={settings['tol']:f} for "
-                          f"{settings['n_iter_no_change']} consecutive epochs. "
-                          f"Setting learning rate to {self._learning_rate_now:f}")
-                return False
-        if verbose:
-            print(f"{what} did not improve more than tol={settings['tol']:f} for "
-                  f"{settings['n_iter_no_change']} consecutive epochs. Stopping.")
-        return True
-
-    def _count_no_improvement(self, early_stopping: bool, settings: dict) -> None:
-        tol = settings["tol"]
-        if not early_stopping:
-            if self.best_loss_ is None:  # the previous fit stopped on validation
-                self.best_loss_ = np.inf
-            if self.loss_curve_[-1] > self.best_loss_ - tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
-            return
-        if settings["monitor"] == "val_score":
-            value, best = self.validation_scores_[-1], self._monitored_best
-            stalled, improved = value < best + tol, value > best
-        else:
-            value, best = self.validation_loss_curve_[-1], self._monitored_best
-            stalled, improved = value > best - tol, value < best
-        self._no_improvement_count = self._no_improvement_count + 1 if stalled else 0
-        if improved:
-            self._monitored_best = value
-            self._best_parameters = self._engine.get_parameters()
-
-    def _engine_validation(self, validation, settings: dict):
-        if validation is None:
-            return None
-        X_val, Y_val, raw = validation
-        weights, _ = engine_weights(raw, self._engine.dtype)
-        self._monitored_best = -np.inf if settings["monitor"] == "val_score" else np.inf
-        return X_val, Y_val, weights, raw
-
-    def _record_validation(self, validation, penalty: float, verbose: bool) -> None:
-        X_val, Y_val, weights, raw = validation
-        result = self._engine.evaluate(X_val, Y_val, weights)
-        loss = self._loss_scale * result.loss + (0.5 * penalty * self._squared_weights() if penalty else 0.0)
-        score = self._validation_score(X_val, Y_val, raw, result)
-        self.validation_loss_curve_.append(loss)
-        self.validation_scores_.append(score)
-        self.best_validation_score_ = max(self.best_validation_score_, score)
-        self.best_validation_loss_ = min(self.best_validation_loss_, loss)
-        if verbose:
-            print(f"Validation score: {score:f}, validation loss = {loss:.8f}")
-
-    def _validation_score(self, X_val, Y_val, raw_weights, result) -> float:
+    def _validation_score(self, X_val, Y_val, raw_weights, accuracy) -> float:
+        """The score of the validation set; accuracy is the engine's count of right decisions."""
         raise NotImplementedError
-
-    def _fit_lbfgs(self, X, Y, raw_weights, validation, settings) -> None:
-        """Full-batch L-BFGS (scipy) on J: one engine call computes L and ∇L per evaluation."""
-        import scipy.optimize
-
-        network = self._engine
-        n_samples = X.shape[0]
-        weights, mean_weight = engine_weights(raw_weights, network.dtype)
-        penalty = self._penalty(n_samples * mean_weight, n_samples * mean_weight)
-        scale = self._loss_scale
-        is_weight = self._weight_mask()
-        validation = self._engine_validation(validation, settings)
-
-        def objective(theta):
-            network.set_parameters(theta.astype(network.dtype))
-            loss, grads = network.gradients(X, Y, weights)
-            gradient = np.concatenate([part.ravel() for pair in grads for part in pair]).astype(np.float64)
-            value = scale * loss
-            gradient *= scale
-            if penalty:
-                value += 0.5 * penalty * float(np.dot(theta[is_weight], theta[is_weight]))
-                gradient[is_weight] += penalty * theta[is_weight]
-            return value, gradient
-
-        def after_iteration(intermediate_result):
-            self.loss_curve_.append(float(intermediate_result.fun))
-            if validation is not None:
-                network.set_parameters(intermediate_result.x.astype(network.dtype))
-                self._record_validation(validation, penalty, False)
-
-        options = {"maxiter": settings["max_iter"], "maxfun": settings["max_fun"], "gtol": settings["tol"]}
-        options.update(self._lbfgs_options())
-        result = scipy.optimize.minimize(objective, network.get_parameters().astype(np.float64), jac=True,
-                                         method="L-BFGS-B", options=options, callback=after_iteration)
-        network.set_parameters(result.x.astype(network.dtype))
-        self._model.optimizer = None  # the model file should not name an optimiser that was not used
-        self._optimizer_key = None
-        if not np.all(np.isfinite(result.x)):
-            raise DivergenceError("L-BFGS produced non-finite weights; standardise the inputs")
-        self.n_iter_ = int(result.nit)
-        self.loss_ = float(result.fun)
-        self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else self.loss_
-        if result.status != 0:
-            message = result.message.decode() if isinstance(result.message, bytes) else str(result.message)
-            warnings.warn(f"{type(self).__name__}: lbfgs failed to converge after {self.n_iter_} iterations "
-                          f"({message}). Increase max_iter or scale the data.", ConvergenceWarning, stacklevel=4)
 
     def _lbfgs_options(self) -> dict:
         return {}

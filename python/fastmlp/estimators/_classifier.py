@@ -183,9 +183,9 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
         decided = self._decide(outputs)
         return decided if self._multilabel else self.classes_[decided]
 
-    def _validation_score(self, X_val, Y_val, raw_weights, result) -> float:
+    def _validation_score(self, X_val, Y_val, raw_weights, accuracy) -> float:
         if raw_weights is None and not self._multilabel:
-            return result.correct / result.samples  # the engine counted with the same rule as _decide
+            return accuracy  # the engine counted with the same rule as _decide
         outputs = self._engine.predict(X_val)
         correct = self._decide(outputs) == self._decide(Y_val)  # 0/1 targets sit on either side of 0 and 0.5
         if correct.ndim == 2:

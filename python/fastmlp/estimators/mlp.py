@@ -345,7 +345,7 @@ class MLPRegressor(RegressorMixin, _MLPBase):
             raise ValueError("y_val contains NaN or infinity")
         return Y_val
 
-    def _validation_score(self, X_val, Y_val, raw_weights, result) -> float:
+    def _validation_score(self, X_val, Y_val, raw_weights, accuracy) -> float:
         return float(r2_score(Y_val, self._engine.predict(X_val), sample_weight=raw_weights))
 
     def fit(self, X, y, sample_weight=None, validation_data=None):

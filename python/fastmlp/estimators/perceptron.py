@@ -1,0 +1,158 @@
+"""Rosenblatt's perceptron as a scikit-learn classifier: a step unit per class, trained by the
+perceptron rule (the engine's "perceptron" loss with batches of one) through fastmlp's loop."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ..callbacks import Callback
+from ..layers import Dense
+from ..model import Sequential
+from ..optimizers import SGD
+from ..training import train
+from ._checks import check_real
+from ._linear_unit import _LinearClassifier
+
+
+class Perceptron(_LinearClassifier):
+    """Rosenblatt's perceptron: a step unit trained by the perceptron rule.
+
+    For each sample, in (shuffled) order: ŷ = step(x·w + b) and, when ŷ ≠ y,
+    w ← w + eta0·s·(y − ŷ)·x and b ← b + eta0·s·(y − ŷ), with s the sample's weight.
+    Several classes are learnt one-vs-rest: one independent binary perceptron per class,
+    prediction by the largest score. Training stops after an epoch in which no perceptron
+    made a mistake, which happens in finitely many epochs when the classes are linearly
+    separable (Novikoff); otherwise it stops after max_iter epochs with a ConvergenceWarning.
+
+    Parameters
+    ----------
+    eta0 : float, default=1.0
+        Learning rate η. From zero weights it only scales w and b, never the predictions.
+    max_iter : int, default=1000
+        Most epochs per fit.
+    shuffle : bool, default=True
+        Visit the samples in a new random order every epoch.
+    random_state : int, RandomState or None, default=0
+        Seeds the shuffling.
+    class_weight : dict, "balanced" or None, default=None
+        Multiplies each sample's update by the weight of its class.
+    warm_start : bool, default=False
+        Continue from the previous weights in fit.
+    verbose : int, default=0
+        Print the mistakes of every epoch.
+    dtype : "float32" or "float64", default="float64"
+        Precision of the engine.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    coefs_, intercepts_ : lists with the one layer's W (n_features, n_outputs) and b (n_outputs,)
+    mistakes_ : list of int
+        Mistakes (= updates) in each epoch, summed over the one-vs-rest perceptrons; the
+        last is 0 when training converged.
+    n_iter_ : int
+        Epochs run by the last fit (1 for partial_fit).
+    t_ : int
+        Training samples seen (rows × epochs, over all fits).
+    n_features_in_ : int
+    """
+
+    _STATE = ("n_iter_", "t_", "mistakes_", "_multilabel")
+
+    def __init__(self, *, eta0=1.0, max_iter=1000, shuffle=True, random_state=0, class_weight=None,
+                 warm_start=False, verbose=0, dtype="float64"):
+        self.eta0 = eta0
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.dtype = dtype
+
+    def _check_own_params(self) -> None:
+        check_real("eta0", self.eta0, 0, low_open=True)
+
+    def _output_layer(self, n_outputs: int) -> tuple:
+        return "step", "perceptron"
+
+    def _reset_training_state(self, settings: dict) -> None:
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.mistakes_ = []
+
+    def fit(self, X, y, sample_weight=None):
+        """Learn from X (n_samples, n_features) and labels y (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels of any type (at least two classes).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight=sample_weight)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of the perceptron rule over (X, y); `classes` is required on the first call."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
+
+    def _fit_stochastic(self, X, Y, raw_weights, validation, settings, incremental) -> None:
+        # Rows of weight zero would be counted as mistakes without ever being corrected.
+        if raw_weights is not None:
+            keep = raw_weights > 0
+            X, Y, raw_weights = X[keep], Y[keep], raw_weights[keep] / raw_weights[keep].mean()
+        dtype = self._model.dtype
+        weights = None if raw_weights is None else np.ascontiguousarray(raw_weights, dtype=dtype)
+        layer = self._model.layers[0]
+        W, b = layer.W, layer.b
+        # One binary perceptron per output unit, so that each one's mistakes are counted exactly
+        # and each stops on its own when an epoch leaves it unchanged (unchanged weights that
+        # made no mistake in a whole epoch make none again). The units are independent, so
+        # training them one after the other gives the weights of training them side by side.
+        epochs = 1 if incremental else settings["max_iter"]
+        mistakes = np.zeros(epochs, dtype=np.int64)
+        self.n_iter_ = 0
+        for j in range(W.shape[1]):
+            seed = int(np.random.SeedSequence([self._model.seed, self.t_, j]).generate_state(1)[0])
+            unit = Sequential([Dense(1, activation="step", initializer="zeros")], dtype=dtype, seed=seed)
+            unit.compile(loss="perceptron", optimizer=SGD(lr=float(self.eta0)))
+            unit.build(X.shape[1])
+            unit.layers[0].W, unit.layers[0].b = W[:, j:j + 1], b[j:j + 1]
+            counter = _MistakeCounter()
+            train(unit, X, np.ascontiguousarray(Y[:, j:j + 1], dtype=dtype), weights, epochs=epochs, batch_size=1,
+                  shuffle=settings["shuffle"], callbacks=[counter], learning_rate=("eta0", float(self.eta0)))
+            mistakes[:len(counter.mistakes)] += counter.mistakes
+            self.n_iter_ = max(self.n_iter_, len(counter.mistakes))
+            W[:, j], b[j] = unit.layers[0].W[:, 0], unit.layers[0].b[0]
+        self.t_ += self.n_iter_ * X.shape[0]
+        self.mistakes_ += [int(count) for count in mistakes[:self.n_iter_]]
+        if settings["verbose"]:
+            for epoch, count in enumerate(mistakes[:self.n_iter_], start=1):
+                print(f"Epoch {epoch}: {count} mistakes")
+        if mistakes[self.n_iter_ - 1] != 0 and not incremental:
+            warnings.warn(f"Perceptron: {settings['max_iter']} epochs still made mistakes; the classes may not "
+                          "be linearly separable (increase max_iter or use a model with a hidden layer)",
+                          ConvergenceWarning, stacklevel=4)
+        layer.W, layer.b = W, b
+
+
+class _MistakeCounter(Callback):
+    """Counts a perceptron unit's mistakes per epoch; stops after an epoch without any."""
+
+    def __init__(self):
+        self.mistakes: list[int] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        # accuracy = correct / samples exactly, so this recovers the engine's integer count
+        self.mistakes.append(round(self.params["samples"] * (1.0 - logs["accuracy"])))
+        if self.mistakes[-1] == 0:
+            self.model.stop_training = True
