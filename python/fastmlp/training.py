@@ -174,7 +174,8 @@ class Progress:
             self.within_epoch = self._advance
 
     def _advance(self, samples_done: int) -> None:
-        self.bar.update(samples_done - self.done_in_epoch)
+        if self.bar is not None:  # the engine reports only while the bar is open
+            self.bar.update(samples_done - self.done_in_epoch)
         self.done_in_epoch = samples_done
 
     def update(self, epoch: int, logs: dict, samples_per_second: float) -> None:
