@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import _core, datasets, fileformat, serialization
-from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint
+from . import _core, datasets, fileformat, schedules, serialization
+from .callbacks import Callback, CSVLogger, EarlyStopping, History, LambdaCallback, ModelCheckpoint
 from .errors import DivergenceError, FormatError
 from .layers import Dense, LayerCache, LayerGradients
 from .model import Sequential
 from .optimizers import SGD, Adam, Optimizer
+from .schedules import LearningRateScheduler, ReduceLROnPlateau
 
 __version__: str = _core.__version__
 
@@ -68,7 +69,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [*_ESTIMATORS, *_INSPECTION, "plot",
 
-    "Adam", "Callback", "Dense", "DivergenceError", "EarlyStopping", "FormatError", "History",
-    "LayerCache", "LayerGradients", "ModelCheckpoint", "Optimizer", "SGD", "Sequential", "datasets",
+    "Adam", "CSVLogger", "Callback", "Dense", "DivergenceError", "EarlyStopping", "FormatError", "History",
+    "LambdaCallback", "LayerCache", "LayerGradients", "LearningRateScheduler", "ModelCheckpoint", "Optimizer",
+    "ReduceLROnPlateau", "SGD", "Sequential", "datasets", "schedules",
     "get_num_threads", "load", "set_num_threads", "__version__",
 ]

@@ -240,3 +240,71 @@ class ModelCheckpoint(Callback, _MonitorMixin):
             os.makedirs(folder, exist_ok=True)
         self.model.save(path)
         self.saved.append(path)
+
+
+# Keras's batch-level hooks. The engine runs an epoch's batches in one C++ call, so fastmlp
+# has none; a callback that defines one is refused by fit (never silently not called).
+BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+
+
+def refuse_batch_hooks(callbacks) -> None:
+    for callback in callbacks:
+        for hook in BATCH_HOOKS:
+            if hasattr(callback, hook):
+                raise ValueError(f"{type(callback).__name__} defines {hook}, which fastmlp never calls: the engine "
+                                 "trains a whole epoch's batches in one call. Use on_epoch_begin/on_epoch_end.")
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, as Keras's: ``on_epoch_begin(epoch, logs)``,
+    ``on_epoch_end(epoch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``; the ones
+    not given do nothing. (Keras's batch-level hooks are not offered: see BATCH_HOOKS.)"""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None):
+        given = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end, "on_train_begin": on_train_begin,
+                 "on_train_end": on_train_end}
+        for name, function in given.items():
+            if function is None:
+                continue
+            if not callable(function):
+                raise ValueError(f"{name} must be a callable, got {function!r}")
+            setattr(self, name, function)  # an instance attribute: the hook is overridden
+
+
+class CSVLogger(Callback):
+    """Writes one row per epoch to a CSV file: the epoch (0-based, as Keras) and every logged
+    quantity, with a header row. ``append=True`` adds to an existing file without a second
+    header; ``separator`` is the field separator."""
+
+    def __init__(self, filename, separator: str = ",", append: bool = False):
+        self.filename = os.fspath(filename)
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator must be one character, got {separator!r}")
+        self.separator = separator
+        self.append = bool(append)
+        self._file = None
+        self._writer = None
+        self._keys: list[str] | None = None
+
+    def on_train_begin(self, logs=None):
+        import csv
+
+        existed = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self._file = open(self.filename, "a" if self.append else "w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._file, delimiter=self.separator)
+        self._keys = None
+        self._header_written = existed
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._keys is None:
+            self._keys = sorted(logs)
+            if not self._header_written:
+                self._writer.writerow(["epoch", *self._keys])
+        self._writer.writerow([epoch, *(repr(float(logs[key])) if key in logs else "" for key in self._keys)])
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None

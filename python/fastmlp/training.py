@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .callbacks import Callback, History
+from .callbacks import Callback, History, refuse_batch_hooks
 from .errors import DivergenceError
 from .inspection import layer_diagnostics
 
@@ -28,11 +28,15 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
     X (m, d) and Y (m, n_outputs) are ready for the engine (its dtype, C order); weights are
     the engine's per-sample weights or None; validation is (X_val, Y_val, weights_val) or
     None. Each epoch's logs carry "loss" (and "accuracy" for classifiers), and "val_loss"
-    ("val_accuracy") when there is a validation set. verbose: 0 silent, 1 a progress bar,
+    ("val_accuracy") when there is a validation set, and "learning_rate" (the rate in effect
+    during the epoch) when a callback steers it (``logs_learning_rate = True``, as
+    fm.LearningRateScheduler and fm.ReduceLROnPlateau declare). verbose: 0 silent, 1 a progress bar,
     2 one line per epoch. learning_rate, (name, value) for the DivergenceError's advice,
     defaults to the engine's ("learning rate", its current value).
     """
+    refuse_batch_hooks(callbacks)
     engine = model.engine
+    log_rate = any(getattr(callback, "logs_learning_rate", False) for callback in callbacks)
     metrics = ["loss", "accuracy"] if model.is_classifier else ["loss"]
     if validation is not None:
         metrics += [f"val_{name}" for name in metrics]
@@ -48,12 +52,15 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
         for epoch in range(epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch, {})
+            rate = engine.learning_rate
             started = time.perf_counter()
             result = engine.train_epoch(X, Y, weights, batch_size, bool(shuffle), progress.within_epoch)
             seconds = time.perf_counter() - started
             if not result.finite:
                 raise divergence_error(epoch, epochs, *(learning_rate or ("learning rate", engine.learning_rate)))
             logs = _epoch_logs(model, result, validation)
+            if log_rate:
+                logs["learning_rate"] = rate
             for callback in callbacks:
                 callback.on_epoch_end(epoch, logs)
             progress.update(epoch, logs, X.shape[0] / max(seconds, 1e-12))
