@@ -242,6 +242,21 @@ class ModelCheckpoint(Callback, _MonitorMixin):
         self.saved.append(path)
 
 
+def callbacks_with_history(callbacks, model) -> list:
+    """[History(), *callbacks], each given the model: the History first, so that a callback's
+    on_epoch_end already finds the epoch in model.history. Refuses what is not a Callback."""
+    callback_list: list[Callback] = [History()]
+    if isinstance(callbacks, Callback):
+        callbacks = [callbacks]
+    for callback in callbacks or []:
+        if not isinstance(callback, Callback):
+            raise ValueError(f"callbacks must be fm.Callback instances, got {callback!r}")
+        callback_list.append(callback)
+    for callback in callback_list:
+        callback.set_model(model)
+    return callback_list
+
+
 # Keras's batch-level hooks. The engine runs an epoch's batches in one C++ call, so fastmlp
 # has none; a callback that defines one is refused by fit (never silently not called).
 BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")

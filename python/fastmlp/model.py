@@ -7,12 +7,14 @@ from . import _core
 from . import optimizers as _optimizers
 from . import serialization
 from ._validation import check_features, check_sample_weight, encode_targets, resolve_dtype
-from .callbacks import Callback, History
+from .callbacks import History, callbacks_with_history
 from .datasets.preprocessing import Standardizer
 from .errors import FormatError
+from ._keras import KerasHabits, check_initial_epoch, class_sample_weights
 from ._summary import summary_table
 from .inspection import diagnose, explain_step
 from .layers import Dense, LayerCache, LayerGradients
+from .metrics import check_metrics
 from .training import DiagnosticsProbe, check_validation_split, hold_out, train
 
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron")
@@ -44,7 +46,7 @@ def _check_positive_int(value, name: str) -> int:
     return int(value)
 
 
-class Sequential:
+class Sequential(KerasHabits):
     """A feed-forward network: Dense layers applied in order.
 
     Parameters
@@ -72,6 +74,7 @@ class Sequential:
         self.name = name
         self.loss: str | None = None
         self.optimizer: _optimizers.Optimizer | None = None
+        self.metrics: list[str] = []  # compile(metrics=...) beyond loss and accuracy
         self.preprocessing = None  # optional Standardizer applied to X in predict/evaluate/fit
         # Plain JSON values (str, number, bool, None, list, dict) saved with the model, e.g. the
         # CLI's task, feature names and class names; the engine never reads them.
@@ -150,14 +153,16 @@ class Sequential:
         (self.optimizer or _optimizers.SGD())._configure(self._network)
         return self
 
-    def compile(self, loss: str = "cross_entropy", optimizer="sgd") -> Sequential:
-        """Choose the loss and the optimiser (fm.SGD / fm.Adam or "sgd" / "adam").
+    def compile(self, loss: str = "cross_entropy", optimizer="sgd", metrics=None) -> Sequential:
+        """Choose the loss, the optimiser (an fm.Optimizer or its name) and metrics to log each
+        epoch for training and validation data ("mae", "mse", "rmse", "accuracy"; fastmlp.metrics).
 
         A loss that does not fit the output activation (cross_entropy without softmax, say)
         is refused here, before any training.
         """
         loss = canonical_loss(loss)
         optimizer = _optimizers.get(optimizer)
+        metrics = check_metrics(metrics, loss in CLASSIFICATION_LOSSES)
         previous = self.loss
         self.loss = loss
         try:
@@ -166,6 +171,7 @@ class Sequential:
             self.loss = previous
             raise
         self.optimizer = optimizer
+        self.metrics = metrics
         if self._network is not None:
             self._network.loss = loss
             optimizer._configure(self._network)
@@ -215,7 +221,7 @@ class Sequential:
     # ------------------------------------------------------------------ training
     def fit(self, X, y, epochs: int = 1, batch_size: int = 32, validation_split: float = 0.0,
             validation_data=None, shuffle: bool = True, callbacks=None, verbose: int = 1, sample_weight=None,
-            diagnostics: bool = False) -> History:
+            diagnostics: bool = False, class_weight=None, initial_epoch: int = 0) -> History:
         """Train for `epochs` passes over (X, y) in mini-batches of `batch_size`.
 
         X is (n_samples, n_features). y holds integer class labels (n_samples,) or one-hot rows
@@ -223,10 +229,13 @@ class Sequential:
         validation_split holds out a shuffled (stratified, for classifiers) fraction of the
         data; validation_data=(X_val, y_val) gives a set instead. Returns a History with one
         entry per epoch for loss and accuracy, train and validation side by side.
+        As in Keras, class_weight={class index: weight} multiplies training samples' weights by
+        their class's; initial_epoch resumes a run: epochs initial_epoch .. epochs − 1 run.
         """
         if self.loss is None:
             raise ValueError("the model has no loss yet: call model.compile(loss=..., optimizer=...) first")
         epochs = _check_positive_int(epochs, "epochs")
+        initial_epoch = check_initial_epoch(initial_epoch, epochs)
         batch_size = _check_positive_int(batch_size, "batch_size")
         if verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
@@ -236,19 +245,23 @@ class Sequential:
         X = self._features(X)
         Y = self._targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
-        callback_list = self._callbacks(callbacks)
+        callback_list = callbacks_with_history(callbacks, self)
         self.build(X.shape[1])
         validation = None
         if validation_data is not None:
             validation = self._validation_data(validation_data)
         elif validation_split > 0.0:
             X, Y, weights, validation = hold_out(X, Y, weights, validation_split, self.seed, self.is_classifier)
+        if class_weight is not None:
+            if not self.is_classifier:
+                raise ValueError("class_weight is for classification losses; use sample_weight")
+            weights = class_sample_weights(class_weight, Y, weights, self.dtype)
         if diagnostics:
             # the probe records right after History, before any user callback looks
             callback_list.insert(1, DiagnosticsProbe(self, X, Y, callback_list[0]))
         self.history = callback_list[0]
         train(self, X, Y, weights, epochs=epochs, batch_size=batch_size, shuffle=shuffle, callbacks=callback_list,
-              validation=validation, verbose=verbose)
+              validation=validation, verbose=verbose, initial_epoch=initial_epoch)
         return self.history
 
     def _validation_data(self, validation_data) -> tuple:
@@ -258,23 +271,13 @@ class Sequential:
             if len(validation_data) == 3 else None
         return X_val, Y_val, w_val
 
-    def _callbacks(self, callbacks) -> list:
-        history = History()
-        callback_list = [history]
-        if isinstance(callbacks, Callback):
-            callbacks = [callbacks]
-        for callback in callbacks or []:
-            if not isinstance(callback, Callback):
-                raise ValueError(f"callbacks must be fm.Callback instances, got {callback!r}")
-            callback_list.append(callback)
-        for callback in callback_list:
-            callback.set_model(self)
-        return callback_list
-
     # ------------------------------------------------------------------ inference
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X, batch_size: int | None = None, verbose=0) -> np.ndarray:
         """Output-layer activations A[L], shape (n_samples, n_outputs): class probabilities
-        after softmax/sigmoid, raw scores after identity."""
+        after softmax/sigmoid, raw scores after identity. Keras's batch_size (rows per engine
+        call; a row's prediction does not depend on it) and verbose (nothing to show) work."""
+        if batch_size is not None or verbose not in (0, 1, 2, "auto"):
+            return self._predict_in_batches(X, batch_size, verbose)
         network = self._network
         if network is not None and self.preprocessing is None and type(X) is np.ndarray and X.ndim == 2 \
                 and X.dtype == self.dtype and X.shape[0] > 0 and X.shape[1] == network.input_dim:

@@ -19,10 +19,11 @@ import numpy as np
 from .callbacks import Callback, History, refuse_batch_hooks
 from .errors import DivergenceError
 from .inspection import layer_diagnostics
+from .metrics import metric_value
 
 
 def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, callbacks: list,
-          validation=None, verbose=0, learning_rate: tuple | None = None) -> None:
+          validation=None, verbose=0, learning_rate: tuple | None = None, initial_epoch: int = 0) -> None:
     """Train `model` (a built, compiled fm.Sequential) for at most `epochs` epochs.
 
     X (m, d) and Y (m, n_outputs) are ready for the engine (its dtype, C order); weights are
@@ -32,12 +33,15 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
     during the epoch) when a callback steers it (``logs_learning_rate = True``, as
     fm.LearningRateScheduler and fm.ReduceLROnPlateau declare). verbose: 0 silent, 1 a progress bar,
     2 one line per epoch. learning_rate, (name, value) for the DivergenceError's advice,
-    defaults to the engine's ("learning rate", its current value).
+    defaults to the engine's ("learning rate", its current value). Epochs are numbered from
+    initial_epoch up to epochs − 1, as Keras's fit(initial_epoch=) numbers them. The model's
+    compiled metrics (fastmlp.metrics) are logged for both sets too.
     """
     refuse_batch_hooks(callbacks)
     engine = model.engine
     log_rate = any(getattr(callback, "logs_learning_rate", False) for callback in callbacks)
     metrics = ["loss", "accuracy"] if model.is_classifier else ["loss"]
+    metrics += list(getattr(model, "metrics", []))
     if validation is not None:
         metrics += [f"val_{name}" for name in metrics]
     params = {"epochs": epochs, "batch_size": batch_size, "samples": X.shape[0], "metrics": metrics}
@@ -49,7 +53,7 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
         callback.on_train_begin({})
     progress = Progress(epochs, X.shape[0], verbose)
     try:
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch, {})
             rate = engine.learning_rate
@@ -58,7 +62,7 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
             seconds = time.perf_counter() - started
             if not result.finite:
                 raise divergence_error(epoch, epochs, *(learning_rate or ("learning rate", engine.learning_rate)))
-            logs = _epoch_logs(model, result, validation)
+            logs = _epoch_logs(model, result, validation, X, Y)
             if log_rate:
                 logs["learning_rate"] = rate
             for callback in callbacks:
@@ -73,15 +77,22 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
         callback.on_train_end({})
 
 
-def _epoch_logs(model, result, validation) -> dict:
+def _epoch_logs(model, result, validation, X, Y) -> dict:
     logs = {"loss": result.loss}
     if model.is_classifier:
         logs["accuracy"] = result.correct / result.samples
+    extra = list(getattr(model, "metrics", []))
+    if extra:
+        P = model.engine.predict(X)
+        logs.update({name: metric_value(name, P, Y) for name in extra})
     if validation is not None:
         val = model.engine.evaluate(*validation)
         logs["val_loss"] = val.loss
         if model.is_classifier:
             logs["val_accuracy"] = val.correct / val.samples
+        if extra:
+            P_val = model.engine.predict(validation[0])
+            logs.update({f"val_{name}": metric_value(name, P_val, validation[1]) for name in extra})
     return logs
 
 
