@@ -5,6 +5,7 @@
     fastmlp predict MODEL.fmlp DATA.csv [--out P]  predictions (and class probabilities) as CSV
     fastmlp evaluate MODEL.fmlp DATA.csv           loss and accuracy, or MSE and R2
     fastmlp info MODEL.fmlp                        architecture, parameters, metadata
+    fastmlp playground                             a live training page on 127.0.0.1
 
 CSV files have a header row. A model written by ``fastmlp train`` keeps, in its
 ``metadata``, the task, the target column, the feature names and the class names, so
@@ -32,11 +33,12 @@ from .demo import command_demo
 from .evaluate import command_evaluate
 from .info import command_info
 from .parser import SUBCOMMANDS, build_parser
+from .playground import command_playground
 from .predict import command_predict
 from .train import command_train
 
 __all__ = ["SUBCOMMANDS", "build_parser", "command_demo", "command_evaluate", "command_info", "command_predict",
-           "command_train", "infer_task", "main"]
+           "command_playground", "command_train", "infer_task", "main"]
 
 
 def _error_message(error: BaseException) -> str:

@@ -226,8 +226,14 @@ def _findings(model, measures: dict, silent: list) -> list:
             f"very large gradients: layer {layer} has ‖dW‖ = {largest:.2e}; a usual learning rate would make "
             "training diverge.",
             "standardise the inputs (and the targets of a regression), or use a much smaller learning rate"))
+    return findings + _unit_findings(model, measures, cut)
 
+
+def _unit_findings(model, measures: dict, cut) -> list:
+    """Layers with many saturated or dead units (those after a cut excepted: the cut explains them)."""
+    activations = [layer.activation for layer in model.layers]
     units = [layer.units for layer in model.layers]
+    findings = []
     for index, fraction in enumerate(measures["saturated_fraction"]):
         if math.isnan(fraction) or fraction <= NOTE_FRACTION:
             continue
