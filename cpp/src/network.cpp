@@ -1,7 +1,7 @@
 #include "fastmlp/network.hpp"
 
-#include "fastmlp/parallel.hpp"
 #include "fastmlp/threads.hpp"
+#include "parallel.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -175,23 +175,9 @@ void Network<T>::forward_rows(const ConstMatrixRef<T>& X) {
 template <class T>
 template <class RowExpression, class Destination>
 void Network<T>::vector_times_weights(const RowExpression& row, Index l, Destination& Z) {
-  // One row is a vector-matrix product: GEMV reads W once, where GEMM would first pack
-  // (copy) all of W. A large W is memory-bound, so its columns are split between threads:
-  // each core then streams only its own part of W, which stays in its own cache.
-  auto W = weights(l);
-  const Index n_out = W.cols();
-  const int threads = get_num_threads();
-  constexpr Index kParallelSize = 1 << 16;
-  if (threads < 2 || W.size() < kParallelSize) {
-    Z.row(0).noalias() += row * W;
-    return;
-  }
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int t = 0; t < threads; ++t) {
-    const Index begin = n_out * t / threads;
-    const Index end = n_out * (t + 1) / threads;
-    Z.row(0).segment(begin, end - begin).noalias() += row * W.middleCols(begin, end - begin);
-  }
+  // One row is a vector-matrix product; multiply() runs it as GEMV, which reads W once where
+  // GEMM would first pack (copy) all of it, and splits a large W's columns between threads.
+  multiply<T>(Z, row, weights(l), true);
 }
 
 template <class T>

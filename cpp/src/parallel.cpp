@@ -1,17 +1,24 @@
-#include "fastmlp/parallel.hpp"
+#include "parallel.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "fastmlp/threads.hpp"
+#include "thread_pool.hpp"
 
 namespace fastmlp {
 namespace {
 
-// Multiply-adds below which one thread does the whole product (about 20 µs of work).
-constexpr double kMinParallelWork = 1 << 20;
-// Narrowest slab worth a thread: keeps the GEMM kernels on full register blocks.
+// A product is cut into slabs of at least kSlabWork multiply-adds (about 20 µs of work) and
+// kMinSlab output columns or rows (full register blocks of the GEMM kernels), at most
+// kMaxSlabs of them: more slabs than threads let a thread that the OS deschedules on a busy
+// machine hold back only its current slab. A one-row product (GEMV) reads each weight once and
+// is bound by memory, so it is cut at a smaller size: each core then streams its own part of W.
+constexpr double kSlabWork = 1 << 21;
+constexpr double kRowSlabWork = 1 << 16;
 constexpr Index kMinSlab = 32;
+constexpr Index kMaxSlabs = 4;
 
 // Eigen's GEMM packs blocks of both operands into scratch buffers. Through the ordinary
 // `dst.noalias() += A * B` those come from the heap on every call once they pass 128 KiB
@@ -80,25 +87,28 @@ void serial_multiply(MatrixRef<T>& dst, const LhsRef& lhs, const RhsRef& rhs, bo
                                                                                  dst.outerStride(), T(1), blocking);
 }
 
+// The slabs of a product: a function of its shape alone (see parallel.hpp).
+Index slab_count(Index rows, Index cols, Index depth) {
+  const double work = static_cast<double>(rows) * static_cast<double>(cols) * static_cast<double>(depth);
+  const Index extent = std::max(rows, cols);
+  const double by_work = std::floor(work / (rows == 1 ? kRowSlabWork : kSlabWork));
+  return std::max<Index>(1, std::min<Index>({kMaxSlabs, extent / kMinSlab, static_cast<Index>(by_work)}));
+}
+
 template <class LhsRef, class RhsRef, class T>
 void parallel_multiply(MatrixRef<T> dst, const LhsRef& lhs, const RhsRef& rhs, bool accumulate) {
-  const double work = static_cast<double>(lhs.rows()) * static_cast<double>(lhs.cols()) *
-                      static_cast<double>(rhs.cols());
-  const bool by_columns = dst.cols() >= dst.rows();
-  const Index extent = by_columns ? dst.cols() : dst.rows();
-  int threads = work >= 2 * kMinParallelWork ? get_num_threads() : 1;
-  threads = static_cast<int>(std::min<double>(threads, work / kMinParallelWork));
-  threads = static_cast<int>(std::min<Index>(threads, std::max<Index>(1, extent / kMinSlab)));
-  if (threads <= 1) {
+  const Index slabs = slab_count(dst.rows(), dst.cols(), lhs.cols());
+  if (slabs == 1) {
     serial_multiply(dst, lhs, rhs, accumulate);
     return;
   }
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (int t = 0; t < threads; ++t) {
+  const bool by_columns = dst.cols() >= dst.rows();
+  const Index extent = by_columns ? dst.cols() : dst.rows();
+  const auto product_of_slab = [&](int s) {
     // Slab edges on multiples of 16 keep every slab but the last on whole SIMD blocks.
-    const Index begin = (extent * t / threads) / 16 * 16;
-    const Index end = t + 1 == threads ? extent : (extent * (t + 1) / threads) / 16 * 16;
-    if (end <= begin) continue;
+    const Index begin = (extent * s / slabs) / 16 * 16;
+    const Index end = s + 1 == slabs ? extent : (extent * (s + 1) / slabs) / 16 * 16;
+    if (end <= begin) return;
     if (by_columns) {
       MatrixRef<T> slab = dst.middleCols(begin, end - begin);
       const RhsRef rhs_slab = rhs.middleCols(begin, end - begin);
@@ -108,7 +118,8 @@ void parallel_multiply(MatrixRef<T> dst, const LhsRef& lhs, const RhsRef& rhs, b
       const LhsRef lhs_slab = lhs.middleRows(begin, end - begin);
       serial_multiply(slab, lhs_slab, rhs, accumulate);
     }
-  }
+  };
+  run_tasks(static_cast<int>(slabs), threads_for_products(), product_of_slab);
 }
 
 template <class T>

@@ -3,9 +3,12 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include "thread_pool.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -14,9 +17,24 @@
 namespace fastmlp {
 namespace {
 
+#ifdef _OPENMP
+// OpenMP's default for a thread that nobody limited: OMP_NUM_THREADS (its first number) or
+// the processors available to the process.
+int openmp_default_threads() {
+  static const int threads = [] {
+    if (const char* setting = std::getenv("OMP_NUM_THREADS")) {
+      const int n = std::atoi(setting);
+      if (n > 0) return n;
+    }
+    return std::max(1, omp_get_num_procs());
+  }();
+  return threads;
+}
+#endif
+
 int default_threads() {
 #ifdef _OPENMP
-  return std::max(1, omp_get_max_threads());  // honours OMP_NUM_THREADS
+  return openmp_default_threads();  // honours OMP_NUM_THREADS
 #else
   return 1;
 #endif
@@ -44,5 +62,17 @@ void set_num_threads(int n) {
 }
 
 int get_num_threads() { return thread_count().load(std::memory_order_relaxed); }
+
+int threads_for_products() {
+  const int threads = get_num_threads();
+#ifdef _OPENMP
+  // The engine runs no OpenMP region (its own pool is fork-safe, thread_pool.hpp), but it
+  // reads OpenMP's per-thread limit: threadpoolctl lowers exactly that for the OpenMP runtime
+  // it finds loaded, which is this library's libgomp.
+  const int limit = omp_get_max_threads();
+  if (limit < openmp_default_threads()) return std::min(threads, limit);
+#endif
+  return threads;
+}
 
 }  // namespace fastmlp

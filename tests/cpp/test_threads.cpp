@@ -1,7 +1,11 @@
 // The engine's thread count (cpp/src/threads.cpp).
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -55,8 +59,8 @@ TEST_F(Threads, NegativeCountIsRefusedAndChangesNothing) {
 }
 
 // Products of 128 × 128 × 128 multiply-adds are large enough for the engine to split them
-// across two threads (cpp/include/fastmlp/parallel.hpp); under the sanitizers this also runs
-// that parallel path. Each thread computes whole output elements, so the results agree.
+// across two threads (cpp/src/parallel.hpp); under the sanitizers this also runs that
+// parallel path. Each thread computes whole output elements, so the results agree.
 TEST_F(Threads, TwoThreadsTrainLikeOne) {
 #ifndef _OPENMP
   GTEST_SKIP() << "built without OpenMP";
@@ -76,6 +80,58 @@ TEST_F(Threads, TwoThreadsTrainLikeOne) {
   EXPECT_NEAR(r1.loss, r2.loss, 1e-12);
   const double scale = one.parameters().cwiseAbs().maxCoeff();
   EXPECT_LE((one.parameters() - two.parameters()).cwiseAbs().maxCoeff(), 1e-12 * scale);
+}
+
+// Trains a network whose every product is split into slabs (256 wide, batches of 128).
+Vector<float> train_wide(int threads) {
+  set_num_threads(threads);
+  Random random(9);
+  Matrix<float> X(384, 200);
+  for (Index i = 0; i < X.size(); ++i) X.data()[i] = static_cast<float>(2.0 * random.uniform() - 1.0);
+  Matrix<float> Y = Matrix<float>::Zero(384, 4);
+  for (Index i = 0; i < 384; ++i) Y(i, static_cast<Index>(random.below(4))) = 1.0f;
+  Network<float> net(200, {{256, Activation::relu}, {256, Activation::tanh}, {4, Activation::softmax}},
+                     Loss::cross_entropy, 3);
+  net.set_optimizer(Optimizer<float>(SGDConfig{0.05, 0.9, false, 0.0}));
+  for (int epoch = 0; epoch < 2; ++epoch) net.train_epoch(X, Y, nullptr, 128, true);
+  Matrix<float> P(384, 4);
+  net.predict(X, P);
+  Vector<float> result(net.parameters().size() + P.size());
+  result << net.parameters(), Eigen::Map<const Vector<float>>(P.data(), P.size());
+  return result;
+}
+
+// The slabs of a product depend on its shape alone (cpp/src/parallel.hpp): bit-identical.
+TEST_F(Threads, OneToFourThreadsGiveBitIdenticalWeights) {
+  const Vector<float> one = train_wide(1);
+  for (int threads : {2, 3, 4}) {
+    const Vector<float> other = train_wide(threads);
+    EXPECT_TRUE((other.array() == one.array()).all()) << threads << " threads differ from one";
+  }
+}
+
+// libgomp's pool hangs a forked child that uses it again; the engine's own pool is dropped in
+// the child and started afresh. The child must finish within a bounded time.
+TEST_F(Threads, ForkedChildTrainsAfterThreadedWork) {
+  const Vector<float> parent = train_wide(2);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const bool same = (train_wide(2).array() == parent.array()).all();
+    _exit(same ? 0 : 3);
+  }
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  pid_t done = 0;
+  while ((done = waitpid(child, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (done == 0) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    FAIL() << "the forked child did not finish within 120 s";
+  }
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child's training differed from the parent's";
 }
 
 }  // namespace

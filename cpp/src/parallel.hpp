@@ -1,11 +1,16 @@
-// Matrix products split across threads only when they are large enough to gain from it.
+// Matrix products, split across threads only when they are large enough to gain from it.
+// (Private to the engine: C++ users see only set_num_threads, threads.hpp.)
 //
 // Eigen's own parallel GEMM starts threads for any product above ~50k multiply-adds, where
 // fork/join costs more than it saves: a 32-row batch through 64-wide layers ran 3× slower on
 // two threads than on one. So Eigen itself always runs single-threaded here, and the engine
-// splits a product's output into column (or row) slabs, one per thread, when each slab
-// still carries enough work. Inside the parallel region every slab is an ordinary serial
-// Eigen product.
+// cuts a product's output into column (or row) slabs, each an ordinary serial Eigen product,
+// and hands the slabs to its thread pool (thread_pool.hpp).
+//
+// Deterministic at any thread count: the slabs depend on the product's shape only, never on
+// the number of threads, and a slab never splits the summed (inner) dimension. So every
+// output element is summed by the same code in the same order whichever thread computes it,
+// and 1, 2, 3 or 4 threads give bit-identical results.
 //
 // Every operand is a view (Ref) of a row-major matrix, and the transposes of backpropagation
 // are column-major views of those, so only a handful of GEMM kernels are instantiated.
