@@ -70,7 +70,7 @@ class LivePlot(Callback):
         panels = len(self.metrics) + (self.X is not None)
         self.figure = new_figure((4.2 * panels + 1.4, 3.4), 90)
         self._axes = self.figure.subplots(1, panels, squeeze=False)[0]
-        self._next_draw = -np.inf
+        self._next_draw = self.clock() + self.min_interval   # a run shorter than that is drawn once, at its end
         if self.display is None:
             self.display = _in_jupyter()
 
