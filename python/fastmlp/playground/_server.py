@@ -26,6 +26,7 @@ STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "fastmlp-playground"
+    timeout = 30                  # seconds a connection may stall (a body that never comes) before it is dropped
     session: Session              # set on the subclass made per server
 
     def log_message(self, format, *args):   # quiet: the terminal shows the URL, not every poll

@@ -185,7 +185,7 @@ function renderStep(report) {
   $("step-summary").textContent = `Step ${report.step} on a mini-batch of m = ${m} samples; loss ` +
     `${report.loss.toPrecision(5)} (${report.loss_name}) before the update, then ${rule}. Layers count from 1 ` +
     `and A[0] = X; Z, A and dZ show their first ${rows} of ${m} rows.`;
-  const parts = [`<div class="matrices">${matrix("A[0]", report.X, "= X")}</div>`];
+  const parts = [`<div class="matrices">${matrix("A[0]", report.X, "= X")}${matrix("Y", report.Y, "(targets)")}</div>`];
   for (const layer of report.layers) {
     const l = layer.l;
     const delta = l === L ? `dZ[${l}] = (P − Y)/m (fused with the loss)` :
