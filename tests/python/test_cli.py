@@ -383,7 +383,7 @@ def test_every_sub_command_of_the_parser_runs_its_command_function():
     # and fastmlp.cli exports command_<name> for it, which main() runs.
     subparsers = next(action for action in cli.build_parser()._actions if action.dest == "command")
     names = list(subparsers.choices)
-    assert names == ["demo", "train", "predict", "evaluate", "info", "playground"]
+    assert names == ["demo", "train", "predict", "evaluate", "info", "export", "playground"]
     assert len(names) == len(cli.SUBCOMMANDS)
     for name in names:
         assert callable(getattr(cli, f"command_{name}"))

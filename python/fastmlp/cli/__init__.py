@@ -4,7 +4,8 @@
     fastmlp train DATA.csv --target COL            classification or regression from a CSV
     fastmlp predict MODEL.fmlp DATA.csv [--out P]  predictions (and class probabilities) as CSV
     fastmlp evaluate MODEL.fmlp DATA.csv           loss and accuracy, or MSE and R2
-    fastmlp info MODEL.fmlp                        architecture, parameters, metadata
+    fastmlp info MODEL.fmlp                        architecture, parameters, metadata (also of an .onnx file)
+    fastmlp export MODEL.fmlp OUT.onnx             the model as ONNX, for onnxruntime (the onnx extra)
     fastmlp playground                             a live training page on 127.0.0.1
 
 CSV files have a header row. A model written by ``fastmlp train`` keeps, in its
@@ -31,14 +32,15 @@ from collections.abc import Sequence
 from .data import UsageError, infer_task
 from .demo import command_demo
 from .evaluate import command_evaluate
+from .export import command_export
 from .info import command_info
 from .parser import SUBCOMMANDS, build_parser
 from .playground import command_playground
 from .predict import command_predict
 from .train import command_train
 
-__all__ = ["SUBCOMMANDS", "build_parser", "command_demo", "command_evaluate", "command_info", "command_predict",
-           "command_playground", "command_train", "infer_task", "main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "command_demo", "command_evaluate", "command_export", "command_info",
+           "command_playground", "command_predict", "command_train", "infer_task", "main"]
 
 
 def _error_message(error: BaseException) -> str:

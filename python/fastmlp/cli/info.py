@@ -20,12 +20,19 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
         "info", parents=[common_options(with_threads=False)], formatter_class=argparse.RawDescriptionHelpFormatter,
         help="describe a model file",
         description="Print a model's architecture, parameter count, dtype, loss, metadata (task, target, classes, "
-                    "features) and the versions that wrote and read it.",
-        epilog="example:\n  fastmlp info model.fmlp\n")
+                    "features) and the versions that wrote and read it. For an .onnx file (from fastmlp export): "
+                    "the model it holds, its inputs and outputs.",
+        epilog="examples:\n  fastmlp info model.fmlp\n  fastmlp info model.onnx\n")
     parser.add_argument("model", metavar="MODEL.fmlp")
 
 
 def command_info(args: argparse.Namespace) -> int:
+    if args.model.lower().endswith(".onnx"):
+        from .. import onnx as fastmlp_onnx  # the onnx extra: an ImportError that names it when it is missing
+
+        say(f"{args.model}: {os.path.getsize(args.model):,} bytes")
+        say(fastmlp_onnx.describe(args.model))
+        return 0
     description, _ = fileformat.load(args.model)
     model = load(args.model)
     size = os.path.getsize(args.model)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 
 from .. import _core
-from . import demo, evaluate, info, playground, predict, train
+from . import demo, evaluate, export, info, playground, predict, train
 
 # The sub-commands, in the order `fastmlp --help` lists them. Each module has
 # add_parser(subcommands), which adds its sub-parser, and command_<name>(args) -> exit status.
-SUBCOMMANDS = (demo, train, predict, evaluate, info, playground)
+SUBCOMMANDS = (demo, train, predict, evaluate, info, export, playground)
 
 _EXAMPLES = """\
 examples:
@@ -17,6 +17,7 @@ examples:
   fastmlp predict model.fmlp new.csv --out predictions.csv
   fastmlp evaluate model.fmlp test.csv
   fastmlp info model.fmlp
+  fastmlp export model.fmlp model.onnx
   fastmlp playground
 """
 
