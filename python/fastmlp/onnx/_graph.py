@@ -108,11 +108,11 @@ def write_standardizer(writer: NodeWriter, x: str, mean, scale) -> str:
 
 def write_activation(writer: NodeWriter, z: str, activation: str, negative_slope: float, dtype,
                      index: int) -> str:
-    """A[l] = f(Z[l]) for every activation of fastmlp.layers.ACTIVATIONS."""
+    """A[l] = f(Z[l]) for every activation of fastmlp.layers.ACTIVATIONS (and exp, the Poisson loss's link)."""
     hint = f"A{index}"
     if activation == "identity":
         return z
-    simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softplus": "Softplus"}
+    simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softplus": "Softplus", "exp": "Exp"}
     if activation == "softplus" and np.dtype(dtype) == np.float64:
         # onnxruntime has no float64 Softplus kernel: max(z, 0) + log(1 + exp(−|z|)), which never overflows
         tail = writer.node("Exp", [writer.node("Neg", [writer.node("Abs", [z], f"abs{index}")], f"minus_abs{index}")],
