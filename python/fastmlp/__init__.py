@@ -38,17 +38,24 @@ def load(path: str | os.PathLike[str]) -> Any:
     """Read a .fmlp file and return what was saved (a Sequential or an estimator).
 
     Nothing in the file is executed; every shape, dtype and value is checked against the
-    description, and the stored golden prediction is recomputed. Raises fm.FormatError
-    for a file that is not a valid fastmlp model.
+    description, the stored golden prediction is recomputed and the content digest confirmed.
+    Raises fm.FormatError for a file that is not a valid fastmlp model.
     """
-    description, tensors = fileformat.load(path)
-    kind = description["kind"]
+    return _load_with_description(path)[1]
+
+
+def _load_with_description(path: str | os.PathLike[str]) -> tuple[fileformat.Payload, Any]:
+    """(the checked payload, the model) of a .fmlp file, from one reading of it."""
+    payload = fileformat.read_payload(path)
+    kind = payload.description["kind"]
     if kind in _ESTIMATORS and not serialization.is_registered(kind):
         # Only an estimator file needs the estimators, and they need scikit-learn (the `sklearn`
         # extra): imported here, so that Sequential files load without it. The ImportError of a
         # missing extra names it.
         from . import estimators  # noqa: F401  (registers the estimator kinds)
-    return serialization.from_payload(description, tensors, f"model file {str(path)!r}")
+    return payload, serialization.model_from_payload(payload, f"model file {str(path)!r}")
+
+
 _INSPECTION = ("gradient_check", "explain_step", "diagnose", "Diagnosis", "GradientCheckResult")
 
 

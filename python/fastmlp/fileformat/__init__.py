@@ -29,26 +29,34 @@ Preprocessing tensors are float64 whatever the model dtype: they are statistics 
 the raw inputs, applied before inputs are cast to the model dtype, and float64 keeps
 them exactly as they were fitted. Every tensor must hold only finite values.
 
-Loading never unpickles and never executes anything: the header is parsed as
-JSON, every field, name, dtype and shape is checked against the description before
-any tensor data is read, and the values are checked after. Whatever does not fit
-raises :class:`fastmlp.errors.FormatError` with a message naming the problem.
-Saving runs the same checks first, then writes a temporary file in the target's
-folder and renames it over the target, so a failed save never leaves a partial file.
+A model's description also holds a ``digest`` (``with_digest=True``, as every model
+saves): a SHA-256 over the whole description and every tensor (see ``_digest``), checked
+at load; files written before it have none and are checked by their golden rows alone.
+
+Loading never unpickles and never executes anything. Only a regular file is opened
+(never waiting on a FIFO or a device); its size is checked against the safetensors
+header before any tensor data is read; the header is parsed as JSON (numbers longer
+than MAX_NUMBER_CHARS and nesting deeper than MAX_JSON_DEPTH refused), every field,
+name, dtype and shape is checked against the description, and the values after.
+Whatever does not fit raises :class:`fastmlp.errors.FormatError` with a bounded message
+naming the problem. Saving runs the same checks first, then writes a temporary file in
+the target's folder (through symlinks: the link stays, its target is replaced) and
+renames it over the target, so a failed save never leaves a partial file; temporary
+files of earlier saves to the same target killed before they finished are removed.
 """
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from ._atomic import path_as_text
-from ._atomic import write_atomically
-from ._codec import MAX_HEADER_BYTES, check_framing, decode, encode
-from ._schema import ACTIVATIONS, DTYPES, FORMAT_NAME, FORMAT_VERSION, LOSSES, fail
+from ._atomic import path_as_text, write_atomically
+from ._codec import MAX_HEADER_BYTES, decode, encode
+from ._digest import Payload
+from ._reading import read_model_bytes
+from ._schema import ACTIVATIONS, DTYPES, FORMAT_NAME, FORMAT_VERSION, LOSSES, bounded, fail, quoted
 
 __all__ = [
     "FORMAT_VERSION",
@@ -57,13 +65,19 @@ __all__ = [
     "LOSSES",
     "DTYPES",
     "MAX_HEADER_BYTES",
+    "Payload",
+    "bounded",
+    "quoted",
     "to_bytes",
     "from_bytes",
     "save",
     "load",
+    "payload_from_bytes",
+    "read_payload",
 ]
 
-def to_bytes(description: Mapping[str, Any], tensors: Mapping[str, np.ndarray]) -> bytes:
+def to_bytes(description: Mapping[str, Any], tensors: Mapping[str, np.ndarray], *,
+             with_digest: bool = False) -> bytes:
     """Serialise a model to the bytes of a ``.fmlp`` file (used for pickling).
 
     Parameters
@@ -73,6 +87,9 @@ def to_bytes(description: Mapping[str, Any], tensors: Mapping[str, np.ndarray]) 
     tensors : dict of str -> ndarray
         ``layers.<i>.W`` of shape (n_in, n_out), ``layers.<i>.b`` of shape (n_out,),
         optionally ``golden.*`` and ``preprocessing.*``.
+    with_digest : bool
+        Add the content digest to the description written (models always do); without it,
+        the description is written exactly as given.
 
     Returns
     -------
@@ -83,7 +100,7 @@ def to_bytes(description: Mapping[str, Any], tensors: Mapping[str, np.ndarray]) 
     FormatError
         If the description or tensors would not make a valid model file.
     """
-    return encode(description, tensors, "cannot serialise model")
+    return encode(description, tensors, "cannot serialise model", with_digest=with_digest)
 
 
 def from_bytes(data: bytes | bytearray | memoryview) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -96,6 +113,7 @@ def from_bytes(data: bytes | bytearray | memoryview) -> tuple[dict[str, Any], di
     Returns
     -------
     description : dict
+        Without its ``digest`` (checked here), as it was saved.
     tensors : dict of str -> ndarray
         Owned, writeable, C-contiguous arrays in canonical order (layers, golden,
         preprocessing).
@@ -105,6 +123,15 @@ def from_bytes(data: bytes | bytearray | memoryview) -> tuple[dict[str, Any], di
     FormatError
         If the bytes are not a valid fastmlp model.
     """
+    where = "cannot read model bytes"
+    payload = payload_from_bytes(data)
+    payload.confirm(where)
+    return payload.description, payload.tensors
+
+
+def payload_from_bytes(data: bytes | bytearray | memoryview) -> Payload:
+    """from_bytes, with the digest left to confirm (after the model is rebuilt, so that a problem
+    the model finds is named before the digest says that something changed)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         fail("cannot read model bytes", f"expected bytes, found {type(data).__name__}")
     return decode(bytes(data), "cannot read model bytes")
@@ -120,6 +147,7 @@ def load(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
     Returns
     -------
     description : dict
+        Without its ``digest`` (checked here), as it was saved.
     tensors : dict of str -> ndarray
 
     Raises
@@ -130,21 +158,23 @@ def load(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.nda
         If the file is not a valid fastmlp model; the message names the path and
         the problem.
     """
-    path_text = path_as_text(path)
-    where = f"cannot load model file '{path_text}'"
-    with open(path_text, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            fail(where, "not a regular file")
-        prefix = file.read(16)
-        # Refuse before reading everything: the file may be huge and not ours at all.
-        check_framing(prefix, max(info.st_size, len(prefix)), where)
-        data = prefix + file.read()
-    return decode(data, where)
+    payload = read_payload(path)
+    payload.confirm(load_location(path))
+    return payload.description, payload.tensors
+
+
+def load_location(path: str | os.PathLike[str]) -> str:
+    return f"cannot load model file '{path_as_text(path)}'"
+
+
+def read_payload(path: str | os.PathLike[str]) -> Payload:
+    """load, with the digest left to confirm (see payload_from_bytes)."""
+    where = load_location(path)
+    return decode(read_model_bytes(path_as_text(path), where), where)
 
 
 def save(path: str | os.PathLike[str], description: Mapping[str, Any],
-         tensors: Mapping[str, np.ndarray]) -> None:
+         tensors: Mapping[str, np.ndarray], *, with_digest: bool = False) -> None:
     """Write a ``.fmlp`` model file atomically.
 
     The model is checked as :func:`load` would check it, written to a temporary file
@@ -156,6 +186,8 @@ def save(path: str | os.PathLike[str], description: Mapping[str, Any],
     path : str or os.PathLike
     description : dict
     tensors : dict of str -> ndarray
+    with_digest : bool
+        As for :func:`to_bytes`.
 
     Raises
     ------
@@ -165,5 +197,5 @@ def save(path: str | os.PathLike[str], description: Mapping[str, Any],
         If the file cannot be written.
     """
     path_text = path_as_text(path)
-    data = encode(description, tensors, f"cannot save model file '{path_text}'")
+    data = encode(description, tensors, f"cannot save model file '{path_text}'", with_digest=with_digest)
     write_atomically(path_text, data)

@@ -7,18 +7,29 @@ result back through the loader's.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import safetensors.numpy
 
-from ._schema import check_description, check_layout, check_values, describe_value, fail, is_int, strict_json
+from ._digest import DIGEST_KEY, Payload, content_digest, seal, unseal
+from ._schema import check_description, check_layout, check_values, describe_value, fail, is_int, quoted, strict_json
 
 # safetensors itself refuses headers above 100 MB; checking first avoids reading them.
 MAX_HEADER_BYTES = 100_000_000
 METADATA_KEY = "fastmlp"
 _SAFETENSORS_DTYPES = {"F32": "float32", "F64": "float64"}
+_ITEM_SIZES = {"float32": 4, "float64": 8}
+
+
+class TensorEntry(NamedTuple):
+    """A tensor as the safetensors header declares it (dtype text as fastmlp names it)."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    offsets: tuple[int, int]
 # Leading bytes of formats people may hand us by mistake, checked only once the bytes
 # have failed to parse as safetensors (a safetensors header length may begin with 0x80).
 _KNOWN_MAGIC = (
@@ -79,7 +90,7 @@ def parse_header(header_bytes: bytes, where: str) -> dict[str, Any]:
     try:
         text = header_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
-        fail(where, f"the header is not valid UTF-8 ({exc})")
+        fail(where, f"the header is not valid UTF-8 (at byte {exc.start})")
     try:
         header = strict_json(text)
     except ValueError as exc:
@@ -90,6 +101,7 @@ def parse_header(header_bytes: bytes, where: str) -> dict[str, Any]:
 
 
 def parse_description(header: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The description in the header's metadata, parsed but not yet checked."""
     metadata = header.get("__metadata__")
     if not isinstance(metadata, dict) or METADATA_KEY not in metadata:
         fail(where, "not a fastmlp model file: a safetensors file without fastmlp metadata "
@@ -105,19 +117,24 @@ def parse_description(header: Mapping[str, Any], where: str) -> dict[str, Any]:
         description: dict[str, Any] = strict_json(text)
     except ValueError as exc:
         fail(where, f"the fastmlp metadata is not valid JSON ({exc})")
-    check_description(description, where)
+    if not isinstance(description, dict):
+        fail(where, f"the description must be a JSON object, found {type(description).__name__}")
     return description
 
 
-def header_layout(header: Mapping[str, Any], data_len: int, where: str) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """Read name -> (dtype text, shape) from the header entries; refuse truncated data."""
+def header_layout(header: Mapping[str, Any], data_len: int, where: str) -> dict[str, TensorEntry]:
+    """Read name -> (dtype text, shape, data offsets) from the header entries.
+
+    Refuses malformed entries, data that end before the entries do (truncated) and data that go on
+    after them (safetensors refuses trailing bytes): the whole size is known from the header alone.
+    """
     found = {}
     data_end = 0
     for name, entry in header.items():
         if name == "__metadata__":
             continue
         if not isinstance(entry, dict):
-            fail(where, f"the header entry for tensor {name!r} is not a JSON object")
+            fail(where, f"the header entry for tensor {quoted(name)} is not a JSON object")
         dtype = entry.get("dtype")
         shape = entry.get("shape")
         offsets = entry.get("data_offsets")
@@ -127,22 +144,47 @@ def header_layout(header: Mapping[str, Any], data_len: int, where: str) -> dict[
                 or not isinstance(offsets, list) or len(offsets) != 2
                 or not all(is_int(offset) and offset >= 0 for offset in offsets)
                 or offsets[0] > offsets[1]):
-            fail(where, f"the header entry for tensor {name!r} is malformed: {entry!r}")
-        found[name] = (_SAFETENSORS_DTYPES.get(dtype, dtype), tuple(shape))
+            fail(where, f"the header entry for tensor {quoted(name)} is malformed: {quoted(entry)}")
+        found[name] = TensorEntry(_SAFETENSORS_DTYPES.get(dtype, dtype), tuple(shape), (offsets[0], offsets[1]))
         data_end = max(data_end, offsets[1])
     if data_end > data_len:
         fail(where, f"truncated: the tensor data should span {data_end} bytes "
                     f"after the header, but only {data_len} are present")
+    if data_end < data_len:
+        fail(where, f"safetensors refused the data: {data_len - data_end} byte(s) follow the last "
+                    f"tensor (a safetensors file ends where its last tensor ends)")
     return found
 
 
-def decode(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Parse and check model bytes; return (description, tensors)."""
+def check_spans(entries: Mapping[str, TensorEntry], where: str) -> None:
+    """safetensors' rule: tensors tile the data exactly, each as long as its dtype and shape make it."""
+    position = 0
+    for name, entry in sorted(entries.items(), key=lambda item: item[1].offsets):
+        start, end = entry.offsets
+        expected = _ITEM_SIZES[entry.dtype] * math.prod(entry.shape)
+        if start != position or end - start != expected:
+            fail(where, f"safetensors refused the data: tensor {quoted(name)} occupies bytes "
+                        f"{start} to {end}, but a {entry.dtype} tensor of shape {entry.shape} "
+                        f"takes {expected} bytes from byte {position}")
+        position = end
+
+
+def check_file_size(head: bytes, total: int, where: str) -> None:
+    """Refuse a file whose size is not the one its header gives (head = the 8 length bytes + header)."""
+    header_len = int.from_bytes(head[:8], "little")
+    header_layout(parse_header(head[8:8 + header_len], where), total - 8 - header_len, where)
+
+
+def decode(data: bytes, where: str) -> Payload:
+    """Parse and check model bytes; return the payload (its digest still to be confirmed)."""
     header_len = check_framing(data[:16], len(data), where)
     header = parse_header(data[8:8 + header_len], where)
-    description = parse_description(header, where)
-    found = header_layout(header, len(data) - 8 - header_len, where)
-    names = check_layout(description, found, where)
+    entries = header_layout(header, len(data) - 8 - header_len, where)
+    description, stored_digest = unseal(parse_description(header, where), where)
+    check_description(description, where)
+    names = check_layout(description, {name: (entry.dtype, entry.shape) for name, entry in entries.items()},
+                         where)
+    check_spans(entries, where)
     try:
         raw = safetensors.numpy.load(bytes(data))
     except MemoryError:
@@ -153,13 +195,17 @@ def decode(data: bytes, where: str) -> tuple[dict[str, Any], dict[str, np.ndarra
     tensors = {name: np.require(raw[name], requirements=("C_CONTIGUOUS", "WRITEABLE"))
                for name in names}
     check_layout(description, {name: (array_dtype_text(array), array.shape)
-                                for name, array in tensors.items()}, where)
+                               for name, array in tensors.items()}, where)
     check_values(tensors, where)
-    return description, tensors
+    return Payload(description, tensors, stored_digest, content_digest(description, tensors))
 
 
-def encode(description: object, tensors: object, where: str) -> bytes:
-    """Check and serialise a model; return the bytes of a .fmlp file."""
+def encode(description: object, tensors: object, where: str, *, with_digest: bool = False) -> bytes:
+    """Check and serialise a model; return the bytes of a .fmlp file.
+
+    with_digest adds the content digest to the description written (see _digest); without it the
+    description is written as given.
+    """
     if not isinstance(description, Mapping):
         fail(where, f"the description must be a dict, found {type(description).__name__}")
     try:
@@ -171,6 +217,8 @@ def encode(description: object, tensors: object, where: str) -> bytes:
         reread = strict_json(text)
     except ValueError as exc:  # e.g. keys 1 and "1" both become "1"
         fail(where, f"the description does not survive a JSON round trip ({exc})")
+    if with_digest:
+        reread.pop(DIGEST_KEY, None)
     check_description(reread, where)
     if not isinstance(tensors, Mapping):
         fail(where, f"tensors must be a dict of name -> numpy.ndarray, found "
@@ -181,10 +229,12 @@ def encode(description: object, tensors: object, where: str) -> bytes:
         if not isinstance(array, np.ndarray):
             fail(where, f"tensor {name!r} is a {type(array).__name__}, expected a numpy.ndarray")
     names = check_layout(reread, {name: (array_dtype_text(array), array.shape)
-                                   for name, array in tensors.items()}, where)
+                                  for name, array in tensors.items()}, where)
     check_values(tensors, where)
     # safetensors copies raw memory from the data pointer, so the arrays must be C-contiguous.
     contiguous = {name: np.ascontiguousarray(tensors[name]) for name in names}
+    if with_digest:
+        text = json.dumps(seal(reread, contiguous), allow_nan=False)
     try:
         data: bytes = safetensors.numpy.save(contiguous, metadata={METADATA_KEY: text})
     except MemoryError:
@@ -192,6 +242,5 @@ def encode(description: object, tensors: object, where: str) -> bytes:
     except Exception as exc:
         fail(where, f"safetensors could not serialise the tensors: {exc}")
     # Read the result back through the loader's checks: nothing invalid leaves here.
-    decode(data, where)
+    decode(data, where).confirm(where)
     return data
-

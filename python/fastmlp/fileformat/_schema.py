@@ -49,11 +49,26 @@ _OPTIONAL_PAIRS = (
     ("golden.input", "golden.output"),
     ("preprocessing.mean", "preprocessing.scale"),
 )
-# Leading bytes of formats people may hand us by mistake, checked only once the bytes
-# have failed to parse as safetensors (a safetensors header length may begin with 0x80).
+# A message never echoes unbounded file content: a problem is cut to this many characters,
+# a value quoted in it to _MAX_QUOTED_CHARS.
+MAX_PROBLEM_CHARS = 1000
+_MAX_QUOTED_CHARS = 120
+# fastmlp writes numbers of at most ~25 characters and JSON a few levels deep; far longer
+# numbers or far deeper nesting are refused while parsing, before anything converts them
+# (a 400-digit number overflows float(), a 600-deep list overflows recursion elsewhere).
+MAX_NUMBER_CHARS = 64
+MAX_JSON_DEPTH = 100
+
+
+def bounded(text: str, limit: int = MAX_PROBLEM_CHARS) -> str:
+    """text, cut to at most about limit characters with a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
 
 def fail(where: str, problem: str) -> NoReturn:
-    raise FormatError(f"{where}: {problem}")
+    raise FormatError(f"{where}: {bounded(problem)}")
 
 
 def is_int(value: object) -> TypeGuard[int]:
@@ -74,19 +89,58 @@ def strict_json(text: str) -> Any:
         obj = {}
         for key, value in pairs:
             if key in obj:
-                raise ValueError(f"duplicate key {key!r}")
+                raise ValueError(f"duplicate key {bounded(repr(key), _MAX_QUOTED_CHARS)}")
             obj[key] = value
         return obj
 
     try:
-        return json.loads(text, parse_constant=refuse_constant,
-                          object_pairs_hook=refuse_duplicates)
+        value = json.loads(text, parse_constant=refuse_constant, parse_int=_parse_int,
+                           parse_float=_parse_float, object_pairs_hook=refuse_duplicates)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+    _check_depth(value)
+    return value
+
+
+def _check_number_length(text: str) -> None:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"a number of {len(text)} characters ({text[:20]}...); fastmlp writes "
+                         f"numbers of at most {MAX_NUMBER_CHARS}")
+
+
+def _parse_int(text: str) -> int:
+    _check_number_length(text)
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    _check_number_length(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is out of the range of a float64")
+    return value
+
+
+def _check_depth(value: object) -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH (iteratively: no recursion to overflow)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(item, dict):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
 
 
 def describe_value(value: object) -> str:
-    return f"{value!r} ({type(value).__name__})"
+    return f"{bounded(repr(value), _MAX_QUOTED_CHARS)} ({type(value).__name__})"
+
+
+def quoted(value: object) -> str:
+    """repr(value), bounded: for names and values read from a file."""
+    return bounded(repr(value), _MAX_QUOTED_CHARS)
 
 
 def check_description(description: Any, where: str) -> None:
@@ -102,7 +156,7 @@ def _check_format(description: dict[str, Any], where: str) -> None:
     if "format" not in description:
         fail(where, "the description has no 'format' field")
     if description["format"] != FORMAT_NAME:
-        fail(where, f"unknown format name {description['format']!r} (expected {FORMAT_NAME!r})")
+        fail(where, f"unknown format name {quoted(description['format'])} (expected {FORMAT_NAME!r})")
     if "format_version" not in description:
         fail(where, "the description has no 'format_version' field")
     version = description["format_version"]
@@ -221,7 +275,7 @@ def check_layout(description: Mapping[str, Any], found: Mapping[str, tuple[str, 
     for name, (dtype, shape, meaning) in expected.items():
         found_dtype, found_shape = found[name]
         if found_dtype != dtype:
-            fail(where, f"tensor {name!r} has dtype {found_dtype}, expected {dtype}"
+            fail(where, f"tensor {name!r} has dtype {bounded(found_dtype, _MAX_QUOTED_CHARS)}, expected {dtype}"
                         + (" (the description's dtype)" if dtype == description["dtype"] else ""))
         if found_shape != shape:
             fail(where, f"tensor {name!r} has the wrong shape: expected {shape} ({meaning}), "
