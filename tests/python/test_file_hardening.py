@@ -369,6 +369,17 @@ def test_a_user_file_that_only_looks_like_a_temporary_of_another_target_is_kept(
     assert sorted(os.listdir(tmp_path)) == sorted([*lookalikes, "model.fmlp"])
 
 
+def test_unlocked_temporaries_of_earlier_fastmlp_are_removed_only_once_an_hour_old(tmp_path):
+    model, _ = trained()
+    old, recent = tmp_path / ".model.fmlp.00112233aabb.tmp", tmp_path / ".model.fmlp.44556677ccdd.tmp"
+    for path in (old, recent):
+        path.write_bytes(b"partial")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    model.save(tmp_path / "model.fmlp")
+    assert not old.exists() and recent.exists()
+
+
 # ---------------------------------------------------------------- fastmlp info
 
 def test_info_reports_the_verified_digest(saved, capsys):

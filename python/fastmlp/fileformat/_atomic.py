@@ -6,6 +6,10 @@ leaves its file behind but not its lock (the kernel drops locks with the process
 save to the same target removes every such file whose lock it can take: never one of another
 target (the name must match this target's exactly), never one a live process is writing (it
 holds the lock). Where ``flock`` does not exist, nothing is cleaned up.
+
+Earlier fastmlp named its temporary files ``.<target name>.<12 hex digits>.tmp`` and took no lock:
+such a file is removed only once nothing has written to it for LEGACY_TEMP_AGE seconds, since a
+live writer of that older code cannot be told apart by its lock.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import os
 import re
 import secrets
 import stat
+import time
 
 try:
     import fcntl
@@ -21,6 +26,8 @@ except ImportError:  # not POSIX: no locks, no clean-up of stale temporary files
     fcntl = None  # type: ignore[assignment]
 
 TEMP_SUFFIX = ".fastmlp-tmp"
+LEGACY_TEMP_SUFFIX = ".tmp"
+LEGACY_TEMP_AGE = 3600.0
 _LOCK_FREE_OPEN = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
                    | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
 
@@ -31,8 +38,8 @@ def path_as_text(path: str | os.PathLike[str] | bytes) -> str:
     return os.fsdecode(path) if isinstance(path, bytes) else path
 
 
-def _temporary_pattern(base_name: str) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(base_name)}\.[0-9a-f]{{12}}{re.escape(TEMP_SUFFIX)}")
+def _temporary_pattern(base_name: str, suffix: str = TEMP_SUFFIX) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(base_name)}\.[0-9a-f]{{12}}{re.escape(suffix)}")
 
 
 def _same_file(path: str, info: os.stat_result) -> bool:
@@ -70,15 +77,16 @@ def _open_temporary(directory: str, base_name: str) -> tuple[int, str]:
     raise FileExistsError(f"could not create a temporary file in {directory!r}")
 
 
-def _remove_if_abandoned(path: str) -> None:
+def _remove_if_abandoned(path: str, min_age: float = 0.0) -> None:
     try:
         descriptor = os.open(path, _LOCK_FREE_OPEN)
     except OSError:
         return
     try:
         info = os.fstat(descriptor)
+        old_enough = time.time() - info.st_mtime >= min_age
         # Held while unlinking: no writer can own the file between our check and the unlink.
-        if stat.S_ISREG(info.st_mode) and _try_lock(descriptor) and _same_file(path, info):
+        if stat.S_ISREG(info.st_mode) and old_enough and _try_lock(descriptor) and _same_file(path, info):
             os.unlink(path)
     except OSError:
         pass
@@ -95,9 +103,12 @@ def remove_stale_temporaries(directory: str, base_name: str) -> None:
     except OSError:
         return
     pattern = _temporary_pattern(base_name)
+    legacy_pattern = _temporary_pattern(base_name, LEGACY_TEMP_SUFFIX)
     for name in names:
         if pattern.fullmatch(name):
             _remove_if_abandoned(os.path.join(directory, name))
+        elif legacy_pattern.fullmatch(name):
+            _remove_if_abandoned(os.path.join(directory, name), LEGACY_TEMP_AGE)
 
 
 def _fsync_directory(directory: str) -> None:
