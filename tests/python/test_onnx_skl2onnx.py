@@ -107,3 +107,16 @@ def test_integer_features_are_cast_to_float():
     outputs = run(proto, X)
     np.testing.assert_array_equal(outputs["label"], estimator.predict(X))
     assert_close(outputs["probabilities"], estimator.predict_proba(X), np.float32)
+
+
+def test_describe_names_a_file_fastmlp_did_not_export():
+    from sklearn.linear_model import LogisticRegression
+
+    X, codes = raw_features(60)
+    X = StandardScaler().fit_transform(X)
+    proto = skl2onnx.to_onnx(LogisticRegression().fit(X, codes), X[:1].astype(np.float32))
+    text = fmx.describe(proto)
+    assert "(not exported by fastmlp)" in text
+    assert "skl2onnx" in text
+    assert "inputs: X float32 (?, 5)" in text or "inputs: X float32 (N, 5)" in text
+    assert "output_probability sequence" in text  # ZipMap's sequence of maps, named by its kind

@@ -27,11 +27,18 @@ def _load(source):
 
 
 def _shape(value_info) -> str:
+    """"X float32 (N, 4)"; other kinds of values (skl2onnx's ZipMap gives a sequence of maps) by kind."""
+    kind = value_info.type.WhichOneof("value")
+    if kind != "tensor_type":
+        return f"{value_info.name} {(kind or 'unknown').replace('_type', '')}"
     tensor = value_info.type.tensor_type
     dims = [dim.dim_param or str(dim.dim_value) if (dim.dim_param or dim.HasField("dim_value")) else "?"
             for dim in tensor.shape.dim]
-    element = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type)
-    name = "string" if element.kind == "O" else element.name
+    try:
+        element = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type)
+        name = "string" if element.kind == "O" else element.name
+    except KeyError:
+        name = f"element type {tensor.elem_type}"
     return f"{value_info.name} {name} ({', '.join(dims)})"
 
 
