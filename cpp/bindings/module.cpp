@@ -148,6 +148,27 @@ void bind_network(py::module_& m, const char* name) {
           [](Bound& b, double lr) { b.net.optimizer().set_learning_rate(lr); })
       .def_property_readonly("optimizer_steps", [](Bound& b) { return b.net.optimizer().steps_taken(); })
       .def("reset_optimizer", [](Bound& b) { auto g = b.lock(); b.net.optimizer().reset_state(); })
+      // The training state beyond the parameters, for files and pickles that resume exactly.
+      .def("get_optimizer_state",
+           [](Bound& b) {
+             auto g = b.lock();
+             const auto& state = b.net.optimizer().state();
+             return py::make_tuple(Vector<T>(state.first), Vector<T>(state.second), state.steps);
+           },
+           "(first, second, steps): SGD's velocity or Adam's first moment, Adam's second moment (empty for SGD), "
+           "the step count.")
+      .def("set_optimizer_state",
+           [](Bound& b, const Eigen::Ref<const Vector<T>>& first, const Eigen::Ref<const Vector<T>>& second,
+              std::int64_t steps) {
+             auto g = b.lock();
+             b.net.optimizer().restore_state(typename Optimizer<T>::State{first, second, steps});
+           },
+           py::arg("first"), py::arg("second"), py::arg("steps"))
+      .def("get_shuffle_state", [](Bound& b) { auto g = b.lock(); return b.net.shuffle_state(); },
+           "The shuffling generator's four 64-bit words.")
+      .def("set_shuffle_state",
+           [](Bound& b, const Random::State& state) { auto g = b.lock(); b.net.set_shuffle_state(state); },
+           py::arg("state"))
 
       .def("forward",
            [](Bound& b, const Ref& X) {

@@ -123,6 +123,7 @@ template <class T>
 void Optimizer<T>::restore_state(const State& state) {
   if (state.first.size() != state_.first.size() || state.second.size() != state_.second.size())
     throw std::invalid_argument("optimizer state of another shape");
+  if (state.steps < 0) throw std::invalid_argument("the optimizer's step count must be >= 0");
   state_.first = state.first;
   state_.second = state.second;
   state_.steps = state.steps;

@@ -352,6 +352,38 @@ TEST(Optimizer, RestoreStateOfAnotherShapeIsRefused) {
   EXPECT_THROW(small.restore_state(large.state()), std::invalid_argument);
 }
 
+TYPED_TEST(OptimizerTest, StateCarriedToAFreshOptimizerContinuesBitForBit) {
+  for (const bool adam : {false, true}) {
+    auto make = [adam] {
+      return adam ? bound(Optimizer<TypeParam>(AdamConfig{0.1, 0.9, 0.999, 1e-8, 0.01}), 3, {{0, 2}})
+                  : bound(Optimizer<TypeParam>(SGDConfig{0.1, 0.9, true, 0.01}), 3, {{0, 2}});
+    };
+    auto uninterrupted = make();
+    this->p = vec<TypeParam>({1, -2, 0.5});
+    this->step(uninterrupted, this->g1);
+    const Vector<TypeParam> halfway = this->p;
+    const auto saved = uninterrupted.state();
+    this->step(uninterrupted, this->g2);
+    const Vector<TypeParam> expected = this->p;
+
+    auto resumed = make();  // as a loaded model has it: a new optimiser, the saved state put in
+    resumed.restore_state(saved);
+    EXPECT_EQ(resumed.steps_taken(), 1);
+    this->p = halfway;
+    this->step(resumed, this->g2);
+    EXPECT_EQ(this->p, expected) << (adam ? "adam" : "sgd");
+    EXPECT_EQ(resumed.steps_taken(), 2);
+  }
+}
+
+TEST(Optimizer, RestoreStateRefusesANegativeStepCount) {
+  Optimizer<double> adam(AdamConfig{});
+  adam.bind(2, {{0, 2}});
+  auto state = adam.state();
+  state.steps = -1;
+  EXPECT_THROW(adam.restore_state(state), std::invalid_argument);
+}
+
 TEST(Optimizer, DefaultIsPlainSgdWithLearningRateOneHundredth) {
   Optimizer<double> optimizer;
   EXPECT_EQ(optimizer.kind(), Optimizer<double>::Kind::sgd);

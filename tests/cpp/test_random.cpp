@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "fastmlp/random.hpp"
@@ -117,6 +118,28 @@ TEST(Random, CopiesContinueTheSameStream) {
   original.next();
   Random copy = original;
   for (int i = 0; i < 5; ++i) EXPECT_EQ(original.next(), copy.next());
+}
+
+TEST(Random, SetStateGivesTheAuthorsStreamForOneTwoThreeFour) {
+  Random random(0);
+  random.set_state({1, 2, 3, 4});
+  const std::array<std::uint64_t, 4> expected = {11520ULL, 0ULL, 1509978240ULL, 1215971899390074240ULL};
+  for (auto word : expected) EXPECT_EQ(random.next(), word);
+}
+
+TEST(Random, AStateCarriedToAnotherGeneratorContinuesTheStream) {
+  Random original(77);
+  for (int i = 0; i < 3; ++i) original.next();
+  Random other(5);
+  other.set_state(original.state());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(original.next(), other.next());
+}
+
+TEST(Random, TheAllZeroStateIsRefused) {
+  Random random(3);
+  const auto before = random.state();
+  EXPECT_THROW(random.set_state({0, 0, 0, 0}), std::invalid_argument);
+  EXPECT_EQ(random.state(), before);
 }
 
 TEST(Random, NearbySeedsGiveUnrelatedStreams) {

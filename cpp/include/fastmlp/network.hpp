@@ -56,6 +56,10 @@ class Network {
   // Draws fresh weights (biases zero) from `seed`; also reseeds the shuffling.
   void initialize(std::uint64_t seed);
   void reseed_shuffle(std::uint64_t seed) { shuffle_random_ = Random(seed ^ kShuffleStream); }
+  // The shuffling generator's state: with the parameters and the optimiser's state, all that
+  // a later epoch depends on, so training can stop, travel and resume bit for bit.
+  Random::State shuffle_state() const { return shuffle_random_.state(); }
+  void set_shuffle_state(const Random::State& state) { shuffle_random_.set_state(state); }
 
   Index num_parameters() const { return parameters_.size(); }
   Vector<T>& parameters() { return parameters_; }

@@ -6,8 +6,10 @@
 // a seed means the same numbers everywhere.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 
 namespace fastmlp {
 
@@ -22,6 +24,16 @@ class Random {
       z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
       word = z ^ (z >> 31);
     }
+  }
+
+  // The four words of the generator, so that a saved model can continue the same stream.
+  using State = std::array<std::uint64_t, 4>;
+  State state() const { return {state_[0], state_[1], state_[2], state_[3]}; }
+  // Throws std::invalid_argument for the all-zero state, from which xoshiro only ever draws zero.
+  void set_state(const State& state) {
+    if (state[0] == 0 && state[1] == 0 && state[2] == 0 && state[3] == 0)
+      throw std::invalid_argument("the generator state must not be all zero");
+    for (std::size_t i = 0; i < 4; ++i) state_[i] = state[i];
   }
 
   std::uint64_t next() {
