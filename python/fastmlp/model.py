@@ -334,14 +334,21 @@ class Sequential(KerasHabits):
         return f"Sequential({self.layers!r}, input_dim={self.input_dim}, dtype={np.dtype(self.dtype).name!r})"
 
     # ------------------------------------------------------------------ files
-    def save(self, path) -> None:
-        """Write the model to a .fmlp file (safetensors), atomically."""
-        serialization.save_model(self, path)
+    def save(self, path, include_optimizer: bool = False) -> None:
+        """Write the model to a .fmlp file (safetensors), atomically.
 
-    def _fmlp_payload(self, kind: str = "Sequential") -> tuple:
+        With include_optimizer=True the file also holds the optimiser's state (SGD's velocity, Adam's
+        moments and step count), so that fit after fm.load continues exactly where it stopped;
+        without it, training after loading restarts the optimiser. A pickle always holds it (the
+        default file's bytes and the optimiser's state beside them).
+        """
+        serialization.save_model(self, path, include_optimizer=include_optimizer)
+
+    def _fmlp_payload(self, kind: str = "Sequential", include_optimizer: bool = False) -> tuple:
         """(description, tensors) of this built model for fastmlp.fileformat."""
         self._built_network()
-        return serialization.network_description(self, kind), serialization.network_tensors(self)
+        return (serialization.network_description(self, kind),
+                serialization.network_tensors(self, include_optimizer=include_optimizer))
 
     @classmethod
     def _from_payload(cls, description: dict, tensors: dict, where: str = "model") -> Sequential:
@@ -368,6 +375,7 @@ class Sequential(KerasHabits):
             model.preprocessing = Standardizer.from_dict({"mean": tensors["preprocessing.mean"].tolist(),
                                                           "scale": tensors["preprocessing.scale"].tolist()})
         serialization.check_golden(model, tensors, description["dtype"], where)
+        serialization.restore_training(model._network, description, tensors, where)
         return model
 
     def __getstate__(self):
@@ -379,7 +387,9 @@ class Sequential(KerasHabits):
                                "loss": self.loss,
                                "optimizer": None if self.optimizer is None else self.optimizer.get_config(),
                                "preprocessing": self.preprocessing, "metadata": self.metadata}}
-        return {"fmlp": serialization.model_to_bytes(self)}
+        # The file's bytes, plus the optimiser's state that a default file leaves out: a pickled
+        # model (shipped to another process, say) trains on exactly where it stopped.
+        return {"fmlp": serialization.model_to_bytes(self), "optimizer_state": self._network.get_optimizer_state()}
 
     def __setstate__(self, state):
         if "config" in state:
@@ -392,6 +402,8 @@ class Sequential(KerasHabits):
             restored.metadata = config["metadata"]
         else:
             restored = serialization.model_from_bytes(state["fmlp"])
+            if "optimizer_state" in state:
+                restored._network.set_optimizer_state(*state["optimizer_state"])
         self.__dict__.update(restored.__dict__)
         for layer in self.layers:
             layer._model = self

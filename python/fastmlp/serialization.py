@@ -26,7 +26,7 @@ from .errors import FormatError
 
 __all__ = ["GOLDEN_ROWS", "GOLDEN_TOLERANCE", "check_golden", "from_payload", "is_registered",
            "model_from_bytes", "model_from_payload", "model_to_bytes", "network_description", "network_tensors",
-           "register_kind", "save_model"]
+           "register_kind", "restore_training", "save_model", "training_description", "training_tensors"]
 
 GOLDEN_ROWS = 4
 # Same engine, same weights: predictions agree to rounding. Another build (other SIMD
@@ -41,7 +41,7 @@ _KINDS: dict[str, FromPayload] = {}
 
 
 class Savable(Protocol):
-    def _fmlp_payload(self) -> tuple[Description, Tensors]: ...
+    def _fmlp_payload(self, **options: Any) -> tuple[Description, Tensors]: ...
 
 
 def register_kind(kind: str, from_payload: FromPayload) -> None:
@@ -68,11 +68,13 @@ def network_description(model: Any, kind: str = "Sequential") -> Description:
         "optimizer": None if model.optimizer is None else model.optimizer.get_config(),
         "name": model.name,
         "metadata": dict(model.metadata),
+        "training": training_description(model.engine),
     }
 
 
-def network_tensors(model: Any) -> Tensors:
-    """Weights, biases, preprocessing and a golden input with its prediction, of a built Sequential."""
+def network_tensors(model: Any, include_optimizer: bool = False) -> Tensors:
+    """Weights, biases, preprocessing and a golden input with its prediction, of a built Sequential;
+    with include_optimizer, also the optimiser's state vectors (training_tensors)."""
     network = model.engine
     tensors: Tensors = {}
     for index in range(len(model.layers)):
@@ -86,7 +88,47 @@ def network_tensors(model: Any) -> Tensors:
     golden = golden.astype(model.dtype)
     tensors["golden.input"] = golden
     tensors["golden.output"] = model.predict(golden)
+    if include_optimizer and model.optimizer is not None:
+        tensors.update(training_tensors(network))
     return tensors
+
+
+# The training state beyond the parameters (fileformat's "training" entry and optimizer.*
+# tensors): the optimiser's vectors and step count and the shuffling generator's position, all
+# that a later epoch depends on besides the weights. A model saved, pickled or shipped to a Dask
+# worker with them resumes training exactly where it stopped.
+def training_description(network: Any) -> dict[str, Any]:
+    """The description's "training" entry: the optimiser's step count and the shuffling generator."""
+    _, _, steps = network.get_optimizer_state()
+    return {"optimizer_steps": int(steps),
+            "shuffle_state": [f"{word:016x}" for word in network.get_shuffle_state()]}
+
+
+def training_tensors(network: Any) -> Tensors:
+    """optimizer.first (SGD's velocity or Adam's first moment) and, for Adam, optimizer.second."""
+    first, second, _ = network.get_optimizer_state()
+    tensors = {fileformat.OPTIMIZER_FIRST: first}
+    if second.size:
+        tensors[fileformat.OPTIMIZER_SECOND] = second
+    return tensors
+
+
+def restore_training(network: Any, description: Description, tensors: Tensors, where: str) -> None:
+    """Put a checked file's training state into the network just rebuilt from it (with the optimiser
+    the description names); a file without it leaves the fresh state."""
+    training = description.get("training")
+    if training is None:
+        return
+    network.set_shuffle_state([int(word, 16) for word in training["shuffle_state"]])
+    if fileformat.OPTIMIZER_FIRST not in tensors:
+        return
+    first = tensors[fileformat.OPTIMIZER_FIRST]
+    second = tensors.get(fileformat.OPTIMIZER_SECOND, np.empty(0, dtype=first.dtype))
+    try:
+        network.set_optimizer_state(first, second, training["optimizer_steps"])
+    except ValueError as error:
+        raise FormatError(f"{where}: the optimiser state in the file does not fit the optimiser it names "
+                          f"({description.get('optimizer')!r}): {error}") from error
 
 
 def check_golden(model: Any, tensors: Tensors, dtype: str, where: str) -> None:
@@ -105,13 +147,15 @@ def check_golden(model: Any, tensors: Tensors, dtype: str, where: str) -> None:
                           f"(largest difference {error:.3g}); the file is corrupt or was edited")
 
 
-def save_model(obj: Savable, path: str | os.PathLike[str]) -> None:
-    description, tensors = obj._fmlp_payload()
+def save_model(obj: Savable, path: str | os.PathLike[str], **options: Any) -> None:
+    """Write obj._fmlp_payload(**options) to a .fmlp file."""
+    description, tensors = obj._fmlp_payload(**options)
     fileformat.save(path, description, tensors, with_digest=True)
 
 
-def model_to_bytes(obj: Savable) -> bytes:
-    description, tensors = obj._fmlp_payload()
+def model_to_bytes(obj: Savable, **options: Any) -> bytes:
+    """The bytes of obj._fmlp_payload(**options) as a .fmlp file (pickling)."""
+    description, tensors = obj._fmlp_payload(**options)
     return fileformat.to_bytes(description, tensors, with_digest=True)
 
 

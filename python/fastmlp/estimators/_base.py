@@ -270,7 +270,15 @@ class NetworkEstimator(BaseEstimator):
         else:
             optimizer = Adam(lr=self._learning_rate_now, beta1=settings["beta_1"], beta2=settings["beta_2"],
                              eps=settings["epsilon"] / scale, weight_decay=decay)
+        # partial_fit keeps the optimiser's state when only the settings changed (the weight decay
+        # follows the block's size) or the model was loaded or unpickled, as scikit-learn keeps
+        # its optimiser across partial_fit calls: a shipped model resumes exactly.
+        previous = self._model.optimizer
+        carried = keep_state and previous is not None and previous.get_config()["name"] == key[0]
+        state = self._engine.get_optimizer_state() if carried else None
         optimizer._configure(self._engine)
+        if state is not None:
+            self._engine.set_optimizer_state(*state)
         self._model.optimizer = optimizer
         self._optimizer_key = key
 
@@ -313,7 +321,8 @@ class NetworkEstimator(BaseEstimator):
 
     def _fmlp_payload(self) -> tuple:
         check_is_fitted(self)
-        description, tensors = self._model._fmlp_payload(kind=type(self).__name__)
+        # The whole training state, optimiser included: partial_fit resumes exactly after a load.
+        description, tensors = self._model._fmlp_payload(kind=type(self).__name__, include_optimizer=True)
         state = {name: plain(getattr(self, name)) for name in self._STATE if hasattr(self, name)}
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(name) for name in self.feature_names_in_]

@@ -48,6 +48,12 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
                 if self.classes_.shape[0] < 2:
                     raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes, but y holds "
                                      f"only one class ({self.classes_[0]!r})")
+        elif incremental and classes is not None and not multilabel and not np.array_equal(
+                unique_labels(np.asarray(classes)), self.classes_):
+            # scikit-learn's rule: every call may repeat `classes` (dask-ml's Incremental does), and
+            # they must be those of the first call
+            raise ValueError(f"classes={list(np.asarray(classes).tolist())!r} is not the same as on the first call "
+                             f"to partial_fit, which gave classes_ {self.classes_.tolist()!r}")
         elif multilabel != self._multilabel or (multilabel and y.shape[1] != self.classes_.shape[0]):
             raise ValueError("y is not of the kind this estimator was fitted on "
                              f"({'multi-label' if self._multilabel else 'one label per sample'} "

@@ -24,6 +24,15 @@ Tensors, all C-contiguous:
     golden.output         (g, n_last)      description dtype           }
     preprocessing.mean    (input_dim,)     always float64              } both or neither
     preprocessing.scale   (input_dim,)     always float64, > 0         }
+    optimizer.first       (n_parameters,)  description dtype   } the training state, optional:
+    optimizer.second      (n_parameters,)  description dtype, >= 0 } Adam's second moment only
+
+The training state (optional; a file without it loads, and training then restarts the
+optimiser) lets training resume bit for bit: ``description["training"] = {"optimizer_steps":
+t, "shuffle_state": [four strings of 16 hex digits]}`` (the step count and the shuffling
+generator's words), and the optimiser's vectors over the flat parameters [W0, b0, W1, b1, ...]
+(SGD's velocity or Adam's first moment; Adam's second moment). The optimiser tensors need the
+"training" entry.
 
 Preprocessing tensors are float64 whatever the model dtype: they are statistics of
 the raw inputs, applied before inputs are cast to the model dtype, and float64 keeps
@@ -56,7 +65,8 @@ from ._atomic import path_as_text, write_atomically
 from ._codec import MAX_HEADER_BYTES, decode, encode
 from ._digest import Payload
 from ._reading import read_model_bytes
-from ._schema import ACTIVATIONS, DTYPES, FORMAT_NAME, FORMAT_VERSION, LOSSES, bounded, fail, quoted
+from ._schema import (ACTIVATIONS, DTYPES, FORMAT_NAME, FORMAT_VERSION, LOSSES, OPTIMIZER_FIRST, OPTIMIZER_SECOND,
+                      bounded, fail, quoted)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -65,6 +75,8 @@ __all__ = [
     "LOSSES",
     "DTYPES",
     "MAX_HEADER_BYTES",
+    "OPTIMIZER_FIRST",
+    "OPTIMIZER_SECOND",
     "Payload",
     "bounded",
     "quoted",

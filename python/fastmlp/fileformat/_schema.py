@@ -45,6 +45,12 @@ _REQUIRED_FIELDS = (
     "seed",
 )
 _PREPROCESSING_DTYPE = "float64"
+# The training state beyond the parameters (optional; files without it load and restart the
+# optimiser): description["training"] = {"optimizer_steps": t, "shuffle_state": [4 × 16 hex
+# digits]}, and the optimiser's vectors over the flat parameters [W0, b0, W1, b1, ...].
+OPTIMIZER_FIRST = "optimizer.first"    # SGD's velocity or Adam's first moment
+OPTIMIZER_SECOND = "optimizer.second"  # Adam's second moment
+_TRAINING_FIELDS = ("optimizer_steps", "shuffle_state")
 _OPTIONAL_PAIRS = (
     ("golden.input", "golden.output"),
     ("preprocessing.mean", "preprocessing.scale"),
@@ -150,6 +156,8 @@ def check_description(description: Any, where: str) -> None:
     _check_format(description, where)
     _check_fields(description, where)
     _check_layers(description["layers"], where)
+    if "training" in description:
+        _check_training(description["training"], where)
 
 
 def _check_format(description: dict[str, Any], where: str) -> None:
@@ -254,6 +262,7 @@ def expected_layout(description: Mapping[str, Any], found_shapes: Mapping[str, t
     if "preprocessing.mean" in found_shapes:
         for name in ("preprocessing.mean", "preprocessing.scale"):
             expected[name] = (_PREPROCESSING_DTYPE, (input_dim,), "input_dim")
+    expected.update(_optimizer_layout(description, found_shapes, where))
     return expected
 
 
@@ -295,4 +304,45 @@ def check_values(tensors: Mapping[str, np.ndarray], where: str) -> None:
     if scale is not None and not (scale > 0).all():
         fail(where, "tensor 'preprocessing.scale' must be positive everywhere, found "
                     f"{int((scale <= 0).sum())} value(s) <= 0")
+    second = tensors.get(OPTIMIZER_SECOND)
+    if second is not None and not (second >= 0).all():
+        fail(where, f"tensor {OPTIMIZER_SECOND!r} (Adam's second moment) must be >= 0 everywhere, found "
+                    f"{int((second < 0).sum())} negative value(s)")
+
+
+def _check_training(training: object, where: str) -> None:
+    if not isinstance(training, dict):
+        fail(where, f"'training' must be a JSON object, found {describe_value(training)}")
+    unknown = sorted(set(training) - set(_TRAINING_FIELDS))
+    missing = [key for key in _TRAINING_FIELDS if key not in training]
+    if unknown or missing:
+        fail(where, f"'training' must have exactly the fields {', '.join(map(repr, _TRAINING_FIELDS))}")
+    steps = training["optimizer_steps"]
+    if not is_int(steps) or steps < 0:
+        fail(where, f"training.optimizer_steps must be an integer >= 0, found {describe_value(steps)}")
+    words = training["shuffle_state"]
+    if (not isinstance(words, list) or len(words) != 4
+            or not all(isinstance(word, str) and len(word) == 16 and all(c in "0123456789abcdef" for c in word)
+                       for word in words)):
+        fail(where, "training.shuffle_state must be a list of 4 strings of 16 lowercase hexadecimal digits")
+    if all(int(word, 16) == 0 for word in words):
+        fail(where, "training.shuffle_state must not be all zero (the generator would draw only zeros)")
+
+
+def _optimizer_layout(description: Mapping[str, Any], found_shapes: Mapping[str, tuple[int, ...]],
+                      where: str) -> dict[str, tuple[str, tuple[int, ...], str]]:
+    present = [name for name in (OPTIMIZER_FIRST, OPTIMIZER_SECOND) if name in found_shapes]
+    if not present:
+        return {}
+    if "training" not in description:
+        fail(where, f"tensor(s) {', '.join(present)} need the description's 'training' entry "
+                    "(the optimiser's step count)")
+    if OPTIMIZER_FIRST not in present:
+        fail(where, f"tensor {OPTIMIZER_SECOND!r} needs {OPTIMIZER_FIRST!r}")
+    n_parameters, n_in = 0, description["input_dim"]
+    for layer in description["layers"]:
+        n_parameters += (n_in + 1) * layer["units"]
+        n_in = layer["units"]
+    return {name: (description["dtype"], (n_parameters,), "the number of parameters, weights and biases")
+            for name in present}
 
