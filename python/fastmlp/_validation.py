@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
+REGRESSION_LOSSES = ("mse", "mae", "huber", "poisson")
 
 
 def resolve_dtype(dtype) -> np.dtype:
@@ -100,8 +101,9 @@ def encode_targets(y, n_samples: int, n_outputs: int, loss: str, dtype, name: st
     """Turn user targets into the (n_samples, n_outputs) matrix the engine trains on.
 
     Classification losses take integer labels 0..k-1 (1-D), or rows that are already one-hot
-    (several outputs) / 0-1 columns (one output). mse takes real targets of shape (m,) for one
-    output or (m, n_outputs). `name` and `x_name` are the argument names used in messages.
+    (several outputs) / 0-1 columns (one output). The regression losses (mse, mae, huber, poisson)
+    take real targets of shape (m,) for one output or (m, n_outputs) (poisson: y >= 0). `name`
+    and `x_name` are the argument names used in messages.
     """
     targets = np.asarray(y)
     if targets.ndim == 0:
@@ -120,7 +122,9 @@ def encode_targets(y, n_samples: int, n_outputs: int, loss: str, dtype, name: st
     if not all_finite(targets):
         raise ValueError(f"{name} contains NaN or infinity")
 
-    if loss == "mse" or loss is None or loss == "none":
+    if loss == "poisson" and np.any(targets < 0):
+        raise ValueError(f"the poisson loss needs targets y >= 0 (counts or rates); {name} has negative values")
+    if loss in REGRESSION_LOSSES or loss is None or loss == "none":
         if targets.ndim == 1:
             targets = targets.reshape(-1, 1)
         if targets.shape[1] != n_outputs:

@@ -6,7 +6,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "softmax", "step")
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "exp", "softmax",
+               "step")
 ACTIVATION_ALIASES = {"logistic": "sigmoid", "linear": "identity", "swish": "silu"}
 INITIALIZERS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros")
 

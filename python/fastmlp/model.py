@@ -17,9 +17,9 @@ from .layers import Dense, LayerCache, LayerGradients
 from .metrics import check_metrics
 from .training import DiagnosticsProbe, check_validation_split, hold_out, train
 
-LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron")
+LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron", "mae", "huber", "poisson")
 LOSS_ALIASES = {"categorical_cross_entropy": "cross_entropy", "log_loss": "binary_cross_entropy",
-                "mean_squared_error": "mse", "squared_error": "mse"}
+                "squared_error": "mse", "mean_squared_error": "mse", "absolute_error": "mae"}
 CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy", "hinge", "perceptron")
 
 

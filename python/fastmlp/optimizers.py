@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 import weakref
 
+from . import _core
+
 
 def _real(value, name: str) -> float:
     if isinstance(value, bool):
@@ -82,6 +84,10 @@ class Optimizer:
             setattr(self, name, None if value is None else _positive(value, name))
         if sum(value is not None for value in clips.values()) > 1:
             raise ValueError("only one of clipnorm, global_clipnorm and clipvalue can be set")
+        if any(value is not None for value in clips.values()) and not hasattr(_core.Network64, "set_rmsprop"):
+            # The engine's clipping (cpp/src/optimizer.cpp) is not reachable through this binding yet.
+            raise ValueError("gradient clipping (clipnorm, global_clipnorm, clipvalue) is not available in this "
+                             "build of fastmlp's engine binding")
 
     @property
     def lr(self) -> float:

@@ -297,15 +297,22 @@ class MLPClassifier(ClassifierNetwork, _MLPBase):
 
 
 class MLPRegressor(RegressorMixin, _MLPBase):
-    """Multi-layer perceptron regressor: identity output, squared error, one or more targets.
+    """Multi-layer perceptron regressor, one or more targets.
 
-    The loss is scikit-learn's, half the mean squared error over samples and outputs plus
-    the L2 term.
-""" + _PARAMETERS_DOC + """    loss : "squared_error", default="squared_error"
-        scikit-learn's name; its "poisson" is not available.
+    The loss (plus the L2 term) is averaged over samples and outputs: scikit-learn's
+    "squared_error" (half the squared error) and "poisson" (half the Poisson deviance, exp
+    output: the log link, y >= 0), and fastmlp's "absolute_error" and "huber" (δ = 1).
+""" + _PARAMETERS_DOC + """    loss : {"squared_error", "poisson", "absolute_error", "huber"}, default="squared_error"
 """ + _ATTRIBUTES_DOC
 
-    _loss_scale = 0.5
+    # scikit-learn's loss name → (output activation, engine loss, scale s of J = s·L + penalty):
+    # the engine's mse has no ½, its poisson is already the half deviance.
+    _LOSSES = {"squared_error": ("identity", "mse", 0.5), "poisson": ("exp", "poisson", 1.0),
+               "absolute_error": ("identity", "mae", 1.0), "huber": ("identity", "huber", 1.0)}
+
+    @property
+    def _loss_scale(self) -> float:
+        return self._LOSSES.get(self.loss, self._LOSSES["squared_error"])[2]
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
@@ -321,17 +328,18 @@ class MLPRegressor(RegressorMixin, _MLPBase):
 
     def _check_own_params(self) -> None:
         super()._check_own_params()
-        if self.loss != "squared_error":
-            raise ValueError(f"loss must be 'squared_error' (scikit-learn's 'poisson' is not available in fastmlp); "
-                             f"got {self.loss!r}")
+        if not isinstance(self.loss, str) or self.loss not in self._LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(repr(name) for name in self._LOSSES)}; got {self.loss!r}")
 
     def _output_layer(self, n_outputs: int) -> tuple:
-        return "identity", "mse"
+        return self._LOSSES[self.loss][:2]
 
     def _prepare_targets(self, y, first_pass, incremental, classes):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.loss == "poisson" and np.any(Y < 0):
+            raise ValueError("loss='poisson' needs targets y >= 0 (counts or rates); y has negative values")
         if not first_pass and Y.shape[1] != self._engine.output_dim:
             raise ValueError(f"y has {Y.shape[1]} target columns; the model was fitted on {self._engine.output_dim}")
         return Y.astype(np.float64), None
