@@ -48,10 +48,12 @@ class KerasHabits:
         return np.concatenate([self.predict(X[start:start + batch_size]) for start in range(0, X.shape[0], batch_size)])
 
 
-def class_sample_weights(class_weight, Y: np.ndarray, weights, dtype) -> np.ndarray:
+def class_sample_weights(class_weight, Y: np.ndarray, weights, dtype, is_classifier: bool = True) -> np.ndarray:
     """Keras's fit(class_weight={class index: weight}): each training sample's weight times
     its class's (1 for a class the dict leaves out). Y is the encoded targets: one-hot rows,
     or one 0/1 column for a single sigmoid or step output."""
+    if not is_classifier:
+        raise ValueError("class_weight is for classification losses; use sample_weight")
     if not isinstance(class_weight, dict):
         raise ValueError(f"class_weight must be a dict {{class index: weight}}, got {class_weight!r}")
     n_classes = max(2, Y.shape[1])

@@ -136,8 +136,9 @@ class Sequential(KerasHabits):
             if layer.activation == "step":
                 raise ValueError(f"layer {index}: step has no useful derivative (zero almost everywhere), so "
                                  "backpropagation cannot pass through it; it can only be the output of a perceptron")
-            if layer.activation == "softmax":
-                raise ValueError(f"layer {index}: softmax belongs only at the output layer, with cross_entropy")
+            if layer.activation in ("softmax", "exp"):  # exp: the log link of poisson, an output only
+                link = "cross_entropy" if layer.activation == "softmax" else "poisson"
+                raise ValueError(f"layer {index}: {layer.activation} belongs only at the output layer, with {link}")
 
     def build(self, input_dim: int) -> Sequential:
         """Create the parameters for `input_dim` input features (initial weights from the seed)."""
@@ -253,9 +254,7 @@ class Sequential(KerasHabits):
         elif validation_split > 0.0:
             X, Y, weights, validation = hold_out(X, Y, weights, validation_split, self.seed, self.is_classifier)
         if class_weight is not None:
-            if not self.is_classifier:
-                raise ValueError("class_weight is for classification losses; use sample_weight")
-            weights = class_sample_weights(class_weight, Y, weights, self.dtype)
+            weights = class_sample_weights(class_weight, Y, weights, self.dtype, self.is_classifier)
         if diagnostics:
             # the probe records right after History, before any user callback looks
             callback_list.insert(1, DiagnosticsProbe(self, X, Y, callback_list[0]))

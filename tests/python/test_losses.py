@@ -106,3 +106,8 @@ def test_scikit_learns_names_reach_the_same_losses():
     X, y = data()
     assert network("absolute_error").evaluate(X, y)["loss"] == network("mae").evaluate(X, y)["loss"]
     assert network("absolute_error").loss == "mae"
+
+
+def test_exp_is_an_output_only_activation():
+    with pytest.raises(ValueError, match="layer 0: exp belongs only at the output layer, with poisson"):
+        fm.Sequential([fm.Dense(3, activation="exp"), fm.Dense(1, activation="exp")])
