@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import onnx
 from onnx import helper
 
+from ..fileformat import path_as_text, write_atomically
 from . import _graph
 from ._plan import ExportPlan, plan
 
@@ -172,18 +172,6 @@ def export(model, path=None, *, opset: int = DEFAULT_OPSET):
     helper.set_model_props(proto, _metadata(export_plan, opset))
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
-        _write_atomically(proto, os.fspath(path))
+        # the model files' writer: a temporary file renamed over the target, so a failed write keeps the old file
+        write_atomically(path_as_text(path), proto.SerializeToString())
     return proto
-
-
-def _write_atomically(proto, path: str) -> None:
-    """Write to a temporary file beside `path`, then rename: a failed write keeps the old file."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temporary, "wb") as stream:
-            stream.write(proto.SerializeToString())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
