@@ -41,6 +41,10 @@ def check_features(X, dtype, name: str = "X", n_features: int | None = None) -> 
     Refuses non-numeric data, 1-D or 3-D arrays, empty data, NaN/inf and a number of
     columns other than `n_features` (when given).
     """
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # a SciPy sparse matrix or array
+        raise ValueError(f"{name} is a sparse matrix ({type(X).__name__}); fm.Sequential takes dense arrays: "
+                         f"pass {name}.toarray(), or use an estimator (fm.MLPClassifier, ...), which take sparse input")
+    _refuse_missing_values(X, name)
     array = np.asarray(X)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         try:
@@ -72,6 +76,20 @@ def check_features(X, dtype, name: str = "X", n_features: int | None = None) -> 
                              f"{float(np.max(np.abs(array))):.3g}); rescale the data or use dtype='float64'")
         raise ValueError(f"{name} contains NaN or infinity; clean or impute the data first")
     return converted
+
+
+def _refuse_missing_values(X, name: str) -> None:
+    """Name pandas' missing values (pd.NA, NaT, nullable dtypes) instead of failing on 'dtype object'."""
+    isna = getattr(X, "isna", None)
+    if isna is None or not hasattr(X, "columns"):
+        return
+    try:
+        missing = isna().to_numpy().any(axis=0)
+    except (TypeError, ValueError, AttributeError):
+        return
+    if missing.any():
+        columns = [str(column) for column in X.columns[missing]][:5]
+        raise ValueError(f"{name} has missing values (NaN or pd.NA) in the columns {columns}; fill or drop them first")
 
 
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> np.ndarray | None:

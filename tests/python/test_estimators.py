@@ -585,8 +585,8 @@ def test_bad_data_is_refused():
     model = fm.LogisticRegression().fit(X, y)
     with pytest.raises(ValueError, match="4 features"):
         model.predict(X[:, :3])
-    with pytest.raises(ValueError, match="one class"):
-        fm.MLPClassifier().fit(X, np.zeros(y.shape[0]))
+    with pytest.raises(ValueError, match="one class"):  # MLPClassifier fits one class, as scikit-learn's
+        fm.LogisticRegression().fit(X, np.zeros(y.shape[0]))
     with pytest.raises(ValueError, match="Unknown label type"):
         fm.LogisticRegression().fit(X, X[:, 0])
     with pytest.raises(ValueError, match="NaN"):

@@ -38,13 +38,15 @@ from ..training import train
 from ._checks import (ENGINE_DTYPES, TRAINING_DEFAULTS, is_real, check_sample_weight, check_settings,
                       decode_params, encode_params, engine_weights, plain)
 from ._lbfgs import fit_lbfgs
-from ._stopping import ScikitLearnStopping, hold_out
+from ._parameters import LayerParameters, float_dtype_of
+from ._sparse import SPARSE_FORMATS, dense_for_training, is_sparse, outputs_in_blocks
+from ._stopping import ScikitLearnStopping, hold_out, train_as_scikit_learn
 
 _SEED_LIMIT = 2 ** 31 - 1
 
 
 # ---------------------------------------------------------------------- the base class
-class NetworkEstimator(BaseEstimator):
+class NetworkEstimator(LayerParameters, BaseEstimator):
     """Base of fastmlp's estimators: one engine network (a fm.Sequential), trained epoch by epoch.
 
     Subclasses define ``_hidden_layers()``, ``_output_layer(n_outputs)``, ``_penalty(...)``,
@@ -57,7 +59,7 @@ class NetworkEstimator(BaseEstimator):
     # Fitted attributes written to model files (besides classes_, n_features_in_, feature_names_in_).
     _STATE = ("n_iter_", "t_", "loss_", "loss_curve_", "best_loss_", "validation_scores_",
               "validation_loss_curve_", "best_validation_score_", "best_validation_loss_",
-              "_no_improvement_count", "_learning_rate_now")
+              "_no_improvement_count", "_learning_rate_now", "_float32_input")
 
     # ------------------------------------------------------------------ settings
     def _settings(self) -> dict:
@@ -80,6 +82,11 @@ class NetworkEstimator(BaseEstimator):
     def _penalty(self, batch_weight: float, total_weight: float) -> float:
         """λ, given the total weight of a batch (batch_size · mean weight) and of the data."""
         return 0.0
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def __sklearn_is_fitted__(self) -> bool:
         return getattr(self, "_model", None) is not None
@@ -105,41 +112,19 @@ class NetworkEstimator(BaseEstimator):
 
     def _squared_weights(self) -> float:
         """Σ_l ‖W[l]‖² of the current parameters."""
-        return float(sum(np.dot(W.ravel(), W.ravel()) for W in self._weights(np.float64)))
+        with np.errstate(over="ignore"):  # weights about to diverge: J is honestly infinite
+            return float(sum(np.dot(W.ravel(), W.ravel()) for W in self._weights(np.float64)))
 
     def _weights(self, dtype=None) -> list:
         network = self._engine
         return [network.get_weights(i).astype(dtype or network.dtype, copy=False)
                 for i in range(network.num_layers)]
 
-    def _weight_mask(self) -> np.ndarray:
-        """True where the flat parameter vector [W0, b0, W1, b1, ...] holds a weight."""
-        network = self._engine
-        mask = []
-        n_in = network.input_dim
-        for i in range(network.num_layers):
-            n_out = network.layer_units(i)
-            mask += [np.ones(n_in * n_out, dtype=bool), np.zeros(n_out, dtype=bool)]
-            n_in = n_out
-        return np.concatenate(mask)
-
-    @property
-    def coefs_(self) -> list:
-        """Weight matrices W[l], shapes (n_in, n_out), as float64 copies."""
-        check_is_fitted(self)
-        return self._weights(np.float64)
-
-    @property
-    def intercepts_(self) -> list:
-        """Bias vectors b[l], shapes (n_out,), as float64 copies."""
-        check_is_fitted(self)
-        network = self._engine
-        return [network.get_bias(i).astype(np.float64) for i in range(network.num_layers)]
-
     @property
     def model_(self) -> Sequential:
         """The fitted network as a fm.Sequential (shared, not a copy): summary(), forward(), layers."""
         check_is_fitted(self)
+        self._push_parameter_edits()
         return self._model
 
     # ------------------------------------------------------------------ data
@@ -147,13 +132,15 @@ class NetworkEstimator(BaseEstimator):
         """X checked against the fitted model (feature count and names, finiteness) and converted
         for the engine: C-contiguous, the engine's dtype, (m, n_features)."""
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=self._model.dtype, order="C")
+        self._push_parameter_edits()
+        return validate_data(self, X, reset=False, dtype=self._model.dtype, order="C", accept_sparse=SPARSE_FORMATS)
 
     def _outputs(self, X) -> np.ndarray:
-        """The output layer's activations as float64 (m, n_outputs), whatever the engine's dtype:
-        scikit-learn expects float64 predictions from float64 data."""
+        """The output layer's activations (m, n_outputs) in the prediction dtype."""
+        dtype = self._prediction_dtype(X)
         X = self._features(X)
-        return self._engine.predict(X).astype(np.float64, copy=False)
+        outputs = outputs_in_blocks(self._engine, X) if is_sparse(X) else self._engine.predict(X)
+        return outputs.astype(dtype, copy=False)
 
     # ------------------------------------------------------------------ training
     def _fit(self, X, y, sample_weight=None, validation_data=None, incremental=False, classes=None):
@@ -169,8 +156,11 @@ class NetworkEstimator(BaseEstimator):
             self._model = None  # a fresh fit that fails leaves no stale network behind new classes_
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        self._push_parameter_edits()
+        float32_input = float_dtype_of(X) == np.float32
         X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C", multi_output=True,
-                             y_numeric=not self._is_classifier_network)
+                             y_numeric=not self._is_classifier_network, accept_sparse=SPARSE_FORMATS)
+        X = dense_for_training(X, dtype)
         Y, strata = self._prepare_targets(y, first_pass, incremental, classes)
         raw_weights = check_sample_weight(sample_weight, X.shape[0])
         raw_weights = self._apply_class_weight(raw_weights, strata, settings, incremental)
@@ -184,6 +174,7 @@ class NetworkEstimator(BaseEstimator):
         if first_pass:
             self._build(X.shape[1], Y.shape[1], rng, settings["dtype"])
             self._reset_training_state(settings)
+            self._float32_input = bool(float32_input)
         Y = np.ascontiguousarray(Y, dtype=dtype)
 
         validation = None
@@ -238,7 +229,8 @@ class NetworkEstimator(BaseEstimator):
     def _checked_validation_data(self, validation_data, dtype):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val)")
-        X_val = validate_data(self, validation_data[0], reset=False, dtype=dtype, order="C")
+        X_val = dense_for_training(validate_data(self, validation_data[0], reset=False, dtype=dtype, order="C",
+                                                 accept_sparse=SPARSE_FORMATS), dtype)
         y_val = np.asarray(validation_data[1])
         if y_val.shape[0] != X_val.shape[0]:
             raise ValueError(f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}")
@@ -295,9 +287,10 @@ class NetworkEstimator(BaseEstimator):
         engine_validation = None if validation is None else \
             (validation[0], validation[1], engine_weights(validation[2], engine.dtype)[0])
         epochs = 1 if incremental else settings["max_iter"]
-        train(self._model, X, Y, weights, epochs=epochs, batch_size=batch_size, shuffle=settings["shuffle"],
-              callbacks=[rule], validation=engine_validation,
-              learning_rate=("learning_rate_init", settings["learning_rate_init"]))
+        train_as_scikit_learn(rule, lambda: train(
+            self._model, X, Y, weights, epochs=epochs, batch_size=batch_size, shuffle=settings["shuffle"],
+            callbacks=[rule], validation=engine_validation,
+            learning_rate=("learning_rate_init", settings["learning_rate_init"])))
         if not rule.converged and not incremental:
             warnings.warn(f"{type(self).__name__}: the maximum number of iterations ({settings['max_iter']}) was "
                           "reached and the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
@@ -321,6 +314,7 @@ class NetworkEstimator(BaseEstimator):
 
     def _fmlp_payload(self) -> tuple:
         check_is_fitted(self)
+        self._push_parameter_edits()
         # The whole training state, optimiser included: partial_fit resumes exactly after a load.
         description, tensors = self._model._fmlp_payload(kind=type(self).__name__, include_optimizer=True)
         state = {name: plain(getattr(self, name)) for name in self._STATE if hasattr(self, name)}
@@ -376,6 +370,8 @@ class NetworkEstimator(BaseEstimator):
 
     @staticmethod
     def _restored_value(name: str, value):
+        if name == "_float32_input" and isinstance(value, bool):
+            return value
         if name in ("best_loss_", "best_validation_loss_") and value is None:
             return None if name == "best_loss_" else np.inf
         if isinstance(value, list):

@@ -125,6 +125,11 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
         raise ValueError("sample_weight contains NaN or infinity")
     if np.any(weights < 0):
         raise ValueError("sample_weight must be non-negative")
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if not np.isfinite(total):
+        raise ValueError("sample_weight is too large: the sum of the weights overflows float64. Only their "
+                         "ratios matter for the fit, so divide them by a common factor")
     return weights
 
 

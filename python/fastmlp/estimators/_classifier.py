@@ -12,6 +12,9 @@ from ._base import NetworkEstimator
 from ._checks import is_real
 
 
+_LABEL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
 class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
     """Labels of any type (strings, integers) mapped to output units.
 
@@ -22,6 +25,7 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
 
     _is_classifier_network = True
     _supports_multilabel = False
+    _allows_one_class = False  # scikit-learn's MLPClassifier fits y of one class; its linear models refuse it
     _threshold = 0.5  # an output above it says "this class" (0 for identity outputs)
     _STATE = NetworkEstimator._STATE + ("_multilabel",)
 
@@ -45,7 +49,7 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
                 self.classes_ = np.arange(y.shape[1])
             else:
                 self.classes_ = unique_labels(y) if classes is None else unique_labels(np.asarray(classes))
-                if self.classes_.shape[0] < 2:
+                if self.classes_.shape[0] < 2 and not self._allows_one_class:
                     raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes, but y holds "
                                      f"only one class ({self.classes_[0]!r})")
         elif incremental and classes is not None and not multilabel and not np.array_equal(
@@ -61,8 +65,13 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
         elif not incremental and not multilabel:
             present = unique_labels(y)
             if set(present.tolist()) != set(self.classes_.tolist()):
-                raise ValueError("warm_start can only be used where y has the same classes as in the previous "
-                                 f"call to fit. Previously got {self.classes_}, y has {present}")
+                raise ValueError("warm_start can only be used where `y` has the same classes as in the previous "
+                                 f"call to fit. Previously got {self.classes_}, `y` has {present}")
+        elif classes is not None and not multilabel:
+            # scikit-learn's rule (_check_partial_fit_first_call): classes, when given again, must not change
+            if not np.array_equal(unique_labels(np.asarray(classes)), self.classes_):
+                raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                                 f"was: {self.classes_!r}")
         if multilabel:
             return y.astype(np.float64), None
         codes = self._codes(y)
@@ -85,7 +94,7 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
 
     def _one_hot(self, codes: np.ndarray) -> np.ndarray:
         n_classes = self.classes_.shape[0]
-        if n_classes == 2:
+        if n_classes <= 2:  # one output unit; for one class its target is always 0, as in scikit-learn
             return codes.reshape(-1, 1).astype(np.float64)
         encoded = np.zeros((codes.shape[0], n_classes))
         encoded[np.arange(codes.shape[0]), codes] = 1.0
@@ -155,11 +164,12 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
 
     def _restore_targets(self, description: dict, state: dict, n_outputs: int) -> None:
         classes = description.get("classes")
-        if not isinstance(classes, list) or len(classes) < 2:
-            raise ValueError("a classifier's description needs 'classes', a list of at least 2 labels")
+        fewest = 1 if self._allows_one_class else 2
+        if not isinstance(classes, list) or len(classes) < fewest:
+            raise ValueError(f"a classifier's description needs 'classes', a list of at least {fewest} labels")
         if not all(isinstance(label, (str, int, float, bool)) for label in classes):
             raise ValueError("class labels must be strings or numbers")
-        self.classes_ = np.asarray(classes)
+        self.classes_ = self._typed_classes(classes, description.get("classes_dtype"))
         if len(set(classes)) != len(classes):
             raise ValueError("the class labels are not distinct")
         self._multilabel = self._restored_value("_multilabel", state.get("_multilabel", False))
@@ -168,6 +178,29 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
         expected = len(classes) if (len(classes) > 2 or self._multilabel) else 1
         if n_outputs != expected:
             raise ValueError(f"{len(classes)} classes need {expected} output units; the network has {n_outputs}")
+
+    def _fmlp_payload(self) -> tuple:
+        description, tensors = super()._fmlp_payload()
+        if self.classes_.dtype.kind in "biu":  # JSON numbers forget the width and sign: uint64 must come back
+            description["classes_dtype"] = self.classes_.dtype.name
+        return description, tensors
+
+    @staticmethod
+    def _typed_classes(classes: list, dtype_name) -> np.ndarray:
+        """classes_ as saved: integer and boolean labels in their own dtype (uint64 stays uint64)."""
+        if dtype_name is None:
+            return np.asarray(classes)
+        if not isinstance(dtype_name, str) or dtype_name not in _LABEL_DTYPES:
+            raise ValueError(f"classes_dtype must be one of {', '.join(_LABEL_DTYPES)}")
+        if not all(isinstance(label, (int, bool)) for label in classes):
+            raise ValueError(f"classes of dtype {dtype_name} must be integers")
+        try:
+            typed = np.asarray(classes, dtype=dtype_name)
+        except OverflowError as error:
+            raise ValueError(f"a class label does not fit in {dtype_name}") from error
+        if typed.tolist() != list(classes):
+            raise ValueError(f"a class label does not fit in {dtype_name}")
+        return typed
 
     def _restored_value(self, name, value):
         if name == "_multilabel":
@@ -181,6 +214,8 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
         """Class positions (m,) from output-layer values (m, n_outputs); an indicator for multi-label."""
         if self._multilabel:
             return (outputs > self._threshold).astype(int)
+        if self.classes_.shape[0] == 1:
+            return np.zeros(outputs.shape[0], dtype=int)
         if outputs.shape[1] == 1:
             return (outputs[:, 0] > self._threshold).astype(int)
         return np.argmax(outputs, axis=1)

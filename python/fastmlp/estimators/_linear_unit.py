@@ -17,15 +17,26 @@ class _LinearClassifier(ClassifierNetwork):
 
     @property
     def coef_(self) -> np.ndarray:
-        """Weights, shape (1, n_features) for two classes, (n_classes, n_features) otherwise."""
+        """Weights, shape (1, n_features) for two classes, (n_classes, n_features) otherwise: a view
+        of coefs_[0].T, so an in-place edit reaches the model as in scikit-learn."""
         check_is_fitted(self)
-        return self._engine.get_weights(0).T.astype(np.float64)
+        return self.coefs_[0].T
+
+    @coef_.setter
+    def coef_(self, value) -> None:
+        check_is_fitted(self)
+        self.coefs_ = [np.asarray(value).T]
 
     @property
     def intercept_(self) -> np.ndarray:
-        """Biases, shape (1,) for two classes, (n_classes,) otherwise."""
+        """Biases, shape (1,) for two classes, (n_classes,) otherwise (intercepts_[0] itself)."""
         check_is_fitted(self)
-        return self._engine.get_bias(0).astype(np.float64)
+        return self.intercepts_[0]
+
+    @intercept_.setter
+    def intercept_(self, value) -> None:
+        check_is_fitted(self)
+        self.intercepts_ = [value]
 
     def decision_function(self, X) -> np.ndarray:
         """The score z = X·W + b of each sample.
@@ -39,10 +50,11 @@ class _LinearClassifier(ClassifierNetwork):
         ndarray of shape (n_samples,) for two classes (positive means classes_[1]),
         (n_samples, n_classes) otherwise.
         """
+        dtype = self._prediction_dtype(X)
         X = self._features(X)
         network = self._engine
-        scores = X.astype(np.float64, copy=False) @ network.get_weights(0).astype(np.float64)
-        scores += network.get_bias(0).astype(np.float64)
+        scores = np.asarray(X.astype(dtype, copy=False) @ network.get_weights(0).astype(dtype))  # sparse X too
+        scores += network.get_bias(0).astype(dtype)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict(self, X) -> np.ndarray:

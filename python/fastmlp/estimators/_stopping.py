@@ -13,11 +13,14 @@ this callback updates them.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from sklearn.model_selection import train_test_split
 
 from ..callbacks import Callback, _BestWeights, improves
+from ..errors import DivergenceError
 from ..optimizers import SGD
 
 
@@ -66,6 +69,15 @@ class ScikitLearnStopping(Callback, _BestWeights):
         if self.early_stopping:
             self._restore_best_weights()  # the best epoch's weights, stopped early or not
 
+    def stop_at_best_weights(self) -> bool:
+        """After a divergence: with early stopping and a best epoch, end there (True), as scikit-learn
+        does; otherwise (False) the divergence stands."""
+        if not self.early_stopping or self._best_parameters is None or not self.estimator.validation_scores_:
+            return False
+        self._restore_best_weights()
+        self.converged = True
+        return True
+
     def _set_learning_rate(self, value: float) -> None:
         estimator = self.estimator
         estimator._learning_rate_now = value
@@ -112,6 +124,21 @@ class ScikitLearnStopping(Callback, _BestWeights):
         if verbose:
             print(f"{said} Stopping.")
         return True
+
+
+def train_as_scikit_learn(rule: ScikitLearnStopping, run) -> None:
+    """run() the training, ending as scikit-learn's MLP ends when training cannot go on: a
+    divergence with early stopping keeps the best epoch's weights (the non-finite epochs never
+    beat it), Ctrl-C warns and leaves a usable model (the best weights with early stopping)."""
+    try:
+        run()
+    except DivergenceError:
+        if not rule.stop_at_best_weights():
+            raise
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.", stacklevel=5)
+        rule.on_train_end({})
+        rule.converged = True
 
 
 def record_validation(estimator, loss: float, score: float, verbose: bool) -> None:

@@ -60,7 +60,7 @@ _GRADIENT_PARAMETERS_DOC = """
         Step size of 'sgd' and 'adam'.
     max_iter : int
         Most epochs ('sgd', 'adam') or iterations ('lbfgs').
-    tol : float, default=1e-4 (LinearSVM: 1e-5, as Adam's steps on the hinge stall sooner)
+    tol : float, default=1e-4 (LinearSVC's default)
         Training stops when the loss (or the validation score) has not improved by tol
         for n_iter_no_change epochs (scikit-learn's rule); for 'lbfgs' the gradient tolerance.
     n_iter_no_change : int, default=10
@@ -197,7 +197,7 @@ class LinearSVM(_GradientLinearClassifier):
     _threshold = 0.0
 
     def __init__(self, *, C=1.0, alpha=None, solver="adam", batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.01, power_t=0.5, momentum=0.9, max_iter=1000, tol=1e-5, n_iter_no_change=10,
+                 learning_rate_init=0.01, power_t=0.5, momentum=0.9, max_iter=1000, tol=1e-4, n_iter_no_change=10,
                  shuffle=True, random_state=None, class_weight=None, warm_start=False, early_stopping=False,
                  validation_fraction=0.1, monitor="val_score", verbose=0, dtype="float64"):
         self.C = C

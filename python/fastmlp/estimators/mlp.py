@@ -32,7 +32,7 @@ from ._classifier import ClassifierNetwork
 
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu")
 LEAKY_RELU_SLOPE = 0.01
-_SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
+_SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity", "exp": "exp"}
 
 _PARAMETERS_DOC = """
     Parameters
@@ -236,6 +236,7 @@ class MLPClassifier(ClassifierNetwork, _MLPBase):
 """
 
     _supports_multilabel = True
+    _allows_one_class = True
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
@@ -286,6 +287,8 @@ class MLPClassifier(ClassifierNetwork, _MLPBase):
         outputs = self._outputs(X)
         if self._multilabel:
             return outputs
+        if self.classes_.shape[0] == 1:  # the one class is certain (scikit-learn adds a column for no class)
+            return np.ones((outputs.shape[0], 1), dtype=outputs.dtype)
         if outputs.shape[1] == 1:
             return np.column_stack([1.0 - outputs[:, 0], outputs[:, 0]])
         return outputs / outputs.sum(axis=1, keepdims=True)  # exact row sums after float32 arithmetic
@@ -354,7 +357,8 @@ class MLPRegressor(RegressorMixin, _MLPBase):
         return Y_val
 
     def _validation_score(self, X_val, Y_val, raw_weights, accuracy) -> float:
-        return float(r2_score(Y_val, self._engine.predict(X_val), sample_weight=raw_weights))
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging epoch scores -inf or NaN, never best
+            return float(r2_score(Y_val, self._engine.predict(X_val), sample_weight=raw_weights))
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Train on X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_outputs).

@@ -12,7 +12,7 @@ from ..layers import Dense
 from ..model import Sequential
 from ..optimizers import SGD
 from ..training import train
-from ._checks import check_real
+from ._checks import TRAINING_DEFAULTS, check_real, check_settings
 from ._linear_unit import _LinearClassifier
 
 
@@ -40,6 +40,24 @@ class Perceptron(_LinearClassifier):
         Multiplies each sample's update by the weight of its class.
     warm_start : bool, default=False
         Continue from the previous weights in fit.
+    penalty : None or "l2", default=None
+        scikit-learn's penalty: "l2" decays w (never b) by (1 − eta0·alpha) at every sample's
+        step, as scikit-learn's SGD does. "l1" and "elasticnet" are refused (not available).
+    alpha : float, default=0.0001
+        Strength of the penalty.
+    l1_ratio : float, default=0.15
+        Accepted for scikit-learn's signature; only "elasticnet" would use it.
+    fit_intercept : bool, default=True
+        Only True is available: the engine's units always have a bias.
+    tol : float or None, default=None
+        With a number, also scikit-learn's rule: stop when the epoch's perceptron loss
+        Σ max(0, −t·z) (or, with early_stopping, the validation accuracy) has not improved by
+        tol (× n_samples for the loss) for n_iter_no_change epochs. An epoch without mistakes
+        always ends training (no weight can change afterwards, unless penalty="l2").
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the data (stratified) and stop on its accuracy.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
     verbose : int, default=0
         Print the mistakes of every epoch.
     dtype : "float32" or "float64", default="float64"
@@ -63,8 +81,18 @@ class Perceptron(_LinearClassifier):
 
     _STATE = ("n_iter_", "t_", "mistakes_", "_multilabel")
 
-    def __init__(self, *, eta0=1.0, max_iter=1000, shuffle=True, random_state=0, class_weight=None,
-                 warm_start=False, verbose=0, dtype="float64"):
+    def __init__(self, *, penalty=None, alpha=0.0001, l1_ratio=0.15, fit_intercept=True, max_iter=1000, tol=None,
+                 shuffle=True, verbose=0, eta0=1.0, n_jobs=None, random_state=0, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=5, class_weight=None, warm_start=False, dtype="float64"):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.n_jobs = n_jobs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.eta0 = eta0
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -74,8 +102,33 @@ class Perceptron(_LinearClassifier):
         self.verbose = verbose
         self.dtype = dtype
 
+    def _settings(self) -> dict:
+        settings = dict(TRAINING_DEFAULTS)
+        settings.update(self.get_params(deep=False))
+        settings["tol"] = 0.0 if self.tol is None else self.tol
+        settings = check_settings(settings)
+        settings["tol"] = self.tol  # None: only an epoch without mistakes stops training
+        self._check_own_params()
+        return settings
+
+    def _prepare_validation_curves(self, validating: bool, settings: dict) -> None:
+        pass  # the perceptron keeps no validation curves
+
     def _check_own_params(self) -> None:
         check_real("eta0", self.eta0, 0, low_open=True)
+        check_real("alpha", self.alpha, 0)
+        check_real("l1_ratio", self.l1_ratio, 0, 1)
+        if self.penalty not in (None, "l2", "l1", "elasticnet"):
+            raise ValueError(f"penalty must be None, 'l2', 'l1' or 'elasticnet'; got {self.penalty!r}")
+        if self.penalty in ("l1", "elasticnet"):
+            raise ValueError(f"penalty={self.penalty!r} is not available in fm.Perceptron (its units have no L1 "
+                             "step); use penalty='l2' or None")
+        if self.fit_intercept is not True:
+            raise ValueError("fit_intercept=False is not available in fm.Perceptron: the engine's units always "
+                             "have a bias (centre the data instead)")
+
+    def _weight_decay(self) -> float:
+        return float(self.alpha) if self.penalty == "l2" else 0.0
 
     def _output_layer(self, n_outputs: int) -> tuple:
         return "step", "perceptron"
@@ -124,12 +177,15 @@ class Perceptron(_LinearClassifier):
         for j in range(W.shape[1]):
             seed = int(np.random.SeedSequence([self._model.seed, self.t_, j]).generate_state(1)[0])
             unit = Sequential([Dense(1, activation="step", initializer="zeros")], dtype=dtype, seed=seed)
-            unit.compile(loss="perceptron", optimizer=SGD(lr=float(self.eta0)))
+            unit.compile(loss="perceptron", optimizer=SGD(lr=float(self.eta0), weight_decay=self._weight_decay()))
             unit.build(X.shape[1])
             unit.layers[0].W, unit.layers[0].b = W[:, j:j + 1], b[j:j + 1]
-            counter = _MistakeCounter()
+            counter = _MistakeCounter(settings, X.shape[0], self._weight_decay() == 0)
+            unit_validation = None if validation is None else \
+                (validation[0], np.ascontiguousarray(validation[1][:, j:j + 1], dtype=dtype), None)
             train(unit, X, np.ascontiguousarray(Y[:, j:j + 1], dtype=dtype), weights, epochs=epochs, batch_size=1,
-                  shuffle=settings["shuffle"], callbacks=[counter], learning_rate=("eta0", float(self.eta0)))
+                  shuffle=settings["shuffle"], callbacks=[counter], validation=unit_validation,
+                  learning_rate=("eta0", float(self.eta0)))
             mistakes[:len(counter.mistakes)] += counter.mistakes
             self.n_iter_ = max(self.n_iter_, len(counter.mistakes))
             W[:, j], b[j] = unit.layers[0].W[:, 0], unit.layers[0].b[0]
@@ -138,7 +194,7 @@ class Perceptron(_LinearClassifier):
         if settings["verbose"]:
             for epoch, count in enumerate(mistakes[:self.n_iter_], start=1):
                 print(f"Epoch {epoch}: {count} mistakes")
-        if mistakes[self.n_iter_ - 1] != 0 and not incremental:
+        if mistakes[self.n_iter_ - 1] != 0 and not incremental and self.n_iter_ == epochs:
             warnings.warn(f"Perceptron: {settings['max_iter']} epochs still made mistakes; the classes may not "
                           "be linearly separable (increase max_iter or use a model with a hidden layer)",
                           ConvergenceWarning, stacklevel=4)
@@ -146,13 +202,35 @@ class Perceptron(_LinearClassifier):
 
 
 class _MistakeCounter(Callback):
-    """Counts a perceptron unit's mistakes per epoch; stops after an epoch without any."""
+    """Counts a perceptron unit's mistakes per epoch; stops after an epoch without any (when no
+    penalty can still move the weights), and with a tol, by scikit-learn's rule: no improvement
+    of the epoch's loss Σ max(0, −t·z) by tol·n_samples (with early stopping: of the validation
+    accuracy by tol) for n_iter_no_change epochs."""
 
-    def __init__(self):
+    def __init__(self, settings: dict, n_samples: int, stop_without_mistakes: bool):
         self.mistakes: list[int] = []
+        self.tol = settings["tol"]
+        self.early_stopping = settings["early_stopping"]
+        self.patience = settings["n_iter_no_change"]
+        self.n_samples = n_samples
+        self.stop_without_mistakes = stop_without_mistakes
+        self.best = -np.inf if self.early_stopping else np.inf
+        self.no_improvement = 0
 
     def on_epoch_end(self, epoch, logs=None):
         # accuracy = correct / samples exactly, so this recovers the engine's integer count
         self.mistakes.append(round(self.params["samples"] * (1.0 - logs["accuracy"])))
-        if self.mistakes[-1] == 0:
+        if self.mistakes[-1] == 0 and self.stop_without_mistakes:
+            self.model.stop_training = True
+        if self.tol is None:
+            return
+        if self.early_stopping:
+            score = logs["val_accuracy"]
+            self.no_improvement = self.no_improvement + 1 if score < self.best + self.tol else 0
+            self.best = max(self.best, score)
+        else:
+            total = logs["loss"] * self.n_samples
+            self.no_improvement = self.no_improvement + 1 if total > self.best - self.tol * self.n_samples else 0
+            self.best = min(self.best, total)
+        if self.no_improvement >= self.patience:
             self.model.stop_training = True
