@@ -187,10 +187,13 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
             self._model.seed = int(rng.randint(_SEED_LIMIT))
             self._engine.reseed_shuffle(self._model.seed)
 
-        if settings["solver"] == "lbfgs":
-            fit_lbfgs(self, X, Y, raw_weights, validation, settings)
-        else:
-            self._fit_stochastic(X, Y, raw_weights, validation, settings, incremental)
+        try:
+            if settings["solver"] == "lbfgs":
+                fit_lbfgs(self, X, Y, raw_weights, validation, settings)
+            else:
+                self._fit_stochastic(X, Y, raw_weights, validation, settings, incremental)
+        finally:
+            self._refresh_parameter_mirror()
         return self
 
     def _prepare_targets(self, y, first_pass: bool, incremental: bool, classes):
