@@ -193,7 +193,7 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
             else:
                 self._fit_stochastic(X, Y, raw_weights, validation, settings, incremental)
         finally:
-            self._refresh_parameter_mirror()
+            self._drop_parameter_mirror()
         return self
 
     def _prepare_targets(self, y, first_pass: bool, incremental: bool, classes):

@@ -63,16 +63,6 @@ class ParameterMirror:
         if changed:
             self._seen = self._snapshot()
 
-    def refresh(self) -> None:
-        """Copy the engine's weights into the handed-out arrays in place (after training), so that
-        references users hold see the trained weights, as scikit-learn's updated-in-place arrays."""
-        engine = self.engine
-        for i, array in enumerate(self.coefs):
-            np.copyto(array, engine.get_weights(i), casting="unsafe")
-        for i, array in enumerate(self.intercepts):
-            np.copyto(array, engine.get_bias(i), casting="unsafe")
-        self._seen = self._snapshot()
-
     def matches_engine(self) -> bool:
         """Whether the engine still holds what the mirror last saw (nothing changed it since)."""
         seen_coefs, seen_intercepts = self._seen
@@ -135,11 +125,10 @@ class LayerParameters:
         if mirror is not None and mirror.engine is self._engine:
             mirror.push_edits()
 
-    def _refresh_parameter_mirror(self) -> None:
-        """After training: arrays handed out for this network now hold its trained weights."""
-        mirror = getattr(self, "_parameter_mirror", None)
-        if mirror is not None and mirror.engine is self._engine:
-            mirror.refresh()
+    def _drop_parameter_mirror(self) -> None:
+        """After training: the next coefs_ are new arrays of the trained weights (arrays handed out
+        before keep the weights they had, so a fit's before-and-after can be compared)."""
+        self._parameter_mirror = None
 
     @property
     def coefs_(self) -> list:
