@@ -46,6 +46,7 @@ FLOAT32_SUBSET = (
     "the predictions agree to about one float32 ulp (~1e-7), at the edge of the check's rtol=1e-7. "
     "The float64 run of the same check passes.")
 FLOAT32_EXPECTED = {"check_sample_weight_equivalence_on_dense_data": FLOAT32_EQUIVALENCE,
+                    "check_sample_weight_equivalence_on_sparse_data": FLOAT32_EQUIVALENCE,
                     "check_methods_subset_invariance": FLOAT32_SUBSET}
 
 EXPECTED_FAILURES = {
@@ -54,6 +55,8 @@ EXPECTED_FAILURES = {
             "Rosenblatt's rule updates after every sample: a weight k makes one update k times as large, "
             "k copies of the row make up to k updates, each only while the row is still misclassified. "
             "scikit-learn lists the same failure for its own Perceptron."),
+        "check_sample_weight_equivalence_on_sparse_data": (
+            "the same check on sparse data (sparse X trains on the same dense rows): the same reason."),
     },
 }
 
