@@ -39,7 +39,7 @@ from ._checks import (ENGINE_DTYPES, TRAINING_DEFAULTS, is_real, check_sample_we
                       decode_params, encode_params, engine_weights, plain)
 from ._lbfgs import fit_lbfgs
 from ._parameters import LayerParameters, float_dtype_of
-from ._sparse import SPARSE_FORMATS, dense_for_training, is_sparse, outputs_in_blocks
+from ._sparse import SPARSE_FORMATS, dense_for_training
 from ._stopping import ScikitLearnStopping, hold_out, train_as_scikit_learn
 
 _SEED_LIMIT = 2 ** 31 - 1
@@ -134,13 +134,6 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
         check_is_fitted(self)
         self._push_parameter_edits()
         return validate_data(self, X, reset=False, dtype=self._model.dtype, order="C", accept_sparse=SPARSE_FORMATS)
-
-    def _outputs(self, X) -> np.ndarray:
-        """The output layer's activations (m, n_outputs) in the prediction dtype."""
-        dtype = self._prediction_dtype(X)
-        X = self._features(X)
-        outputs = outputs_in_blocks(self._engine, X) if is_sparse(X) else self._engine.predict(X)
-        return outputs.astype(dtype, copy=False)
 
     # ------------------------------------------------------------------ training
     def _fit(self, X, y, sample_weight=None, validation_data=None, incremental=False, classes=None):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._sparse import is_sparse, outputs_in_blocks
+
 
 class ParameterList(list):
     """A list of one array per layer whose items may be replaced by arrays of the same shape."""
@@ -160,6 +162,13 @@ class LayerParameters:
         for i, b in enumerate(checked_layer_arrays(arrays, shapes, "intercepts_", engine.dtype)):
             engine.set_bias(i, np.ascontiguousarray(b))
         self._parameter_mirror = None
+
+    def _outputs(self, X) -> np.ndarray:
+        """The output layer's activations (m, n_outputs) in the prediction dtype."""
+        dtype = self._prediction_dtype(X)
+        X = self._features(X)
+        outputs = outputs_in_blocks(self._engine, X) if is_sparse(X) else self._engine.predict(X)
+        return outputs.astype(dtype, copy=False)
 
     def _prediction_dtype(self, X):
         """scikit-learn's dtype of predictions: float32 for float32 data on a model fitted on
