@@ -67,11 +67,6 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
             if set(present.tolist()) != set(self.classes_.tolist()):
                 raise ValueError("warm_start can only be used where `y` has the same classes as in the previous "
                                  f"call to fit. Previously got {self.classes_}, `y` has {present}")
-        elif classes is not None and not multilabel:
-            # scikit-learn's rule (_check_partial_fit_first_call): classes, when given again, must not change
-            if not np.array_equal(unique_labels(np.asarray(classes)), self.classes_):
-                raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, "
-                                 f"was: {self.classes_!r}")
         if multilabel:
             return y.astype(np.float64), None
         codes = self._codes(y)
