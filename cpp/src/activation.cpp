@@ -1,6 +1,7 @@
 #include "fastmlp/activation.hpp"
 
 #include "flat_view.hpp"
+#include "name_table.hpp"
 
 #include <array>
 #include <cmath>
@@ -10,20 +11,29 @@
 namespace fastmlp {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Activation>, 12> kNames{{
-    {"identity", Activation::identity},
-    {"sigmoid", Activation::sigmoid},
-    {"logistic", Activation::sigmoid},  // scikit-learn's word for it
-    {"tanh", Activation::tanh},
-    {"relu", Activation::relu},
-    {"leaky_relu", Activation::leaky_relu},
-    {"elu", Activation::elu},
-    {"softplus", Activation::softplus},
-    {"silu", Activation::silu},
-    {"exp", Activation::exp},
-    {"softmax", Activation::softmax},
-    {"step", Activation::step},
-}};
+// The one table of activation names: canonical names in the enum's order, then the other
+// words users bring (scikit-learn's "logistic", Keras's "linear", "swish").
+constexpr detail::NameTable<Activation, 11, 3> kTable{
+    "activation",
+    {{
+        {"identity", Activation::identity},
+        {"sigmoid", Activation::sigmoid},
+        {"tanh", Activation::tanh},
+        {"relu", Activation::relu},
+        {"leaky_relu", Activation::leaky_relu},
+        {"elu", Activation::elu},
+        {"softplus", Activation::softplus},
+        {"silu", Activation::silu},
+        {"exp", Activation::exp},
+        {"softmax", Activation::softmax},
+        {"step", Activation::step},
+    }},
+    {{
+        {"logistic", Activation::sigmoid},
+        {"linear", Activation::identity},
+        {"swish", Activation::silu},
+    }},
+};
 
 // The logistic function on an array expression, written so that neither branch can
 // overflow: exp is only ever taken of a non-positive number.
@@ -36,24 +46,20 @@ auto stable_sigmoid(const Eigen::ArrayBase<Derived>& z) {
 
 }  // namespace
 
-Activation activation_from_name(std::string_view name) {
-  for (const auto& [known, activation] : kNames) {
-    if (known == name) return activation;
-  }
-  std::string message = "unknown activation '" + std::string(name) + "'; expected one of:";
-  for (const auto& entry : kNames) message += " " + std::string(entry.first);
-  throw std::invalid_argument(message);
-}
-
-std::string activation_name(Activation activation) {
-  for (const auto& [known, value] : kNames) {
-    if (value == activation && known != "logistic") return std::string(known);
-  }
-  throw std::logic_error("activation without a name");
-}
+Activation activation_from_name(std::string_view name) { return kTable.parse(name); }
+std::string activation_name(Activation activation) { return kTable.name(activation); }
+std::vector<std::string> activation_names() { return kTable.canonical(); }
+std::vector<std::pair<std::string, std::string>> activation_aliases() { return kTable.alias_pairs(); }
 
 bool has_elementwise_derivative(Activation activation) {
   return activation != Activation::softmax && activation != Activation::step;
+}
+
+std::vector<std::string> hidden_activation_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, activation] : kTable.names)
+    if (has_elementwise_derivative(activation)) names.emplace_back(name);
+  return names;
 }
 
 namespace {

@@ -1,32 +1,33 @@
 #include "fastmlp/initializer.hpp"
 
+#include "name_table.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
 namespace fastmlp {
 
-Initializer initializer_from_name(std::string_view name) {
-  if (name == "auto" || name == "automatic") return Initializer::automatic;
-  if (name == "glorot_uniform") return Initializer::glorot_uniform;
-  if (name == "glorot_normal") return Initializer::glorot_normal;
-  if (name == "he_uniform") return Initializer::he_uniform;
-  if (name == "he_normal") return Initializer::he_normal;
-  if (name == "zeros") return Initializer::zeros;
-  throw std::invalid_argument("unknown initializer '" + std::string(name) +
-                              "'; expected one of: auto glorot_uniform glorot_normal he_uniform he_normal zeros");
-}
+namespace {
 
-std::string initializer_name(Initializer initializer) {
-  switch (initializer) {
-    case Initializer::automatic: return "auto";
-    case Initializer::glorot_uniform: return "glorot_uniform";
-    case Initializer::glorot_normal: return "glorot_normal";
-    case Initializer::he_uniform: return "he_uniform";
-    case Initializer::he_normal: return "he_normal";
-    case Initializer::zeros: return "zeros";
-  }
-  throw std::logic_error("initializer without a name");
-}
+constexpr detail::NameTable<Initializer, 6, 1> kTable{
+    "initializer",
+    {{
+        {"auto", Initializer::automatic},
+        {"glorot_uniform", Initializer::glorot_uniform},
+        {"glorot_normal", Initializer::glorot_normal},
+        {"he_uniform", Initializer::he_uniform},
+        {"he_normal", Initializer::he_normal},
+        {"zeros", Initializer::zeros},
+    }},
+    {{{"automatic", Initializer::automatic}}},
+};
+
+}  // namespace
+
+Initializer initializer_from_name(std::string_view name) { return kTable.parse(name); }
+std::string initializer_name(Initializer initializer) { return kTable.name(initializer); }
+std::vector<std::string> initializer_names() { return kTable.canonical(); }
+std::vector<std::pair<std::string, std::string>> initializer_aliases() { return kTable.alias_pairs(); }
 
 Initializer resolve_initializer(Initializer initializer, Activation activation) {
   if (initializer != Initializer::automatic) return initializer;

@@ -1,40 +1,56 @@
 #include "fastmlp/loss.hpp"
 
 #include "flat_view.hpp"
+#include "name_table.hpp"
 
 #include <cmath>
 #include <stdexcept>
 
 namespace fastmlp {
 
-Loss loss_from_name(std::string_view name) {
-  if (name == "none") return Loss::none;
-  if (name == "cross_entropy" || name == "categorical_cross_entropy") return Loss::cross_entropy;
-  if (name == "binary_cross_entropy" || name == "log_loss") return Loss::binary_cross_entropy;
-  if (name == "mse" || name == "mean_squared_error" || name == "squared_error") return Loss::mse;
-  if (name == "hinge") return Loss::hinge;
-  if (name == "perceptron") return Loss::perceptron;
-  if (name == "mae" || name == "mean_absolute_error" || name == "absolute_error") return Loss::mae;
-  if (name == "huber") return Loss::huber;
-  if (name == "poisson") return Loss::poisson;
-  throw std::invalid_argument("unknown loss '" + std::string(name) +
-                              "'; expected one of: cross_entropy binary_cross_entropy mse hinge perceptron mae "
-                              "huber poisson");
+namespace {
+
+// The one table of loss names; "none" (inference only) is parsed but is not a training loss.
+constexpr detail::NameTable<Loss, 9, 6> kTable{
+    "loss",
+    {{
+        {"none", Loss::none},
+        {"cross_entropy", Loss::cross_entropy},
+        {"binary_cross_entropy", Loss::binary_cross_entropy},
+        {"mse", Loss::mse},
+        {"hinge", Loss::hinge},
+        {"perceptron", Loss::perceptron},
+        {"mae", Loss::mae},
+        {"huber", Loss::huber},
+        {"poisson", Loss::poisson},
+    }},
+    {{
+        {"categorical_cross_entropy", Loss::cross_entropy},
+        {"log_loss", Loss::binary_cross_entropy},
+        {"mean_squared_error", Loss::mse},
+        {"squared_error", Loss::mse},
+        {"mean_absolute_error", Loss::mae},
+        {"absolute_error", Loss::mae},
+    }},
+};
+
+}  // namespace
+
+Loss loss_from_name(std::string_view name) { return kTable.parse(name); }
+std::string loss_name(Loss loss) { return kTable.name(loss); }
+std::vector<std::pair<std::string, std::string>> loss_aliases() { return kTable.alias_pairs(); }
+
+std::vector<std::string> loss_names() {
+  std::vector<std::string> names = kTable.canonical();
+  names.erase(names.begin());  // "none"
+  return names;
 }
 
-std::string loss_name(Loss loss) {
-  switch (loss) {
-    case Loss::none: return "none";
-    case Loss::cross_entropy: return "cross_entropy";
-    case Loss::binary_cross_entropy: return "binary_cross_entropy";
-    case Loss::mse: return "mse";
-    case Loss::hinge: return "hinge";
-    case Loss::perceptron: return "perceptron";
-    case Loss::mae: return "mae";
-    case Loss::huber: return "huber";
-    case Loss::poisson: return "poisson";
-  }
-  throw std::logic_error("loss without a name");
+std::vector<std::string> classification_loss_names() {
+  std::vector<std::string> names;
+  for (const std::string& name : loss_names())
+    if (is_classification(loss_from_name(name))) names.push_back(name);
+  return names;
 }
 
 bool is_classification(Loss loss) {

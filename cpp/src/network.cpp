@@ -92,25 +92,6 @@ RowVectorMap<T> Network<T>::view_bias(Vector<T>& flat, Index l) {
 }
 
 template <class T>
-void Network<T>::check_input(const ConstMatrixRef<T>& X) const {
-  if (X.rows() < 1) throw std::invalid_argument("X has no rows (empty data)");
-  if (X.cols() != input_dim_)
-    throw std::invalid_argument("X has " + std::to_string(X.cols()) + " features but the network expects " +
-                                std::to_string(input_dim_));
-}
-
-template <class T>
-void Network<T>::check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const {
-  check_input(X);
-  if (Y.rows() != X.rows())
-    throw std::invalid_argument("X has " + std::to_string(X.rows()) + " rows but Y has " + std::to_string(Y.rows()));
-  if (Y.cols() != output_dim())
-    throw std::invalid_argument("Y has " + std::to_string(Y.cols()) + " columns but the network has " +
-                                std::to_string(output_dim()) + " outputs");
-  if (loss_ == Loss::none) throw std::invalid_argument("the network has no loss; compile it with one first");
-}
-
-template <class T>
 void Network<T>::ensure_capacity(Index rows) {
   if (rows <= capacity_) return;
   for (Index l = 0; l < num_layers(); ++l) {
@@ -154,19 +135,21 @@ void Network<T>::forward_rows(const ConstMatrixRef<T>& X) {
   ensure_capacity(m);
   for (Index l = 0; l < num_layers(); ++l) {
     const auto i = static_cast<std::size_t>(l);
+    // Engine layer l is the notes' layer l+1; "A[l-1]" below is X for l = 0, else a_[l-1].
     auto Z_l = z_[i].topRows(m);
     // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
-    Z_l.rowwise() = bias(l);
+    Z_l.rowwise() = bias(l);  // Z[l] = b[l] (broadcast over the m rows) ...
     if (m == 1) {
       if (l == 0)
-        vector_times_weights(X.row(0), l, Z_l);
+        vector_times_weights(X.row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
       else
-        vector_times_weights(a_[i - 1].row(0), l, Z_l);
+        vector_times_weights(a_[i - 1].row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
     } else if (l == 0) {
-      multiply<T>(Z_l, X, weights(l), true);
+      multiply<T>(Z_l, X, weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l], A[l-1] = X
     } else {
-      multiply<T>(Z_l, a_[i - 1].topRows(m), weights(l), true);
+      multiply<T>(Z_l, a_[i - 1].topRows(m), weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l]
     }
+    // A[l] = f_l(Z[l])
     activate<T>(layer(l).activation, static_cast<T>(layer(l).negative_slope), Z_l, a_[i].topRows(m));
   }
   cached_rows_ = m;
@@ -177,7 +160,7 @@ template <class RowExpression, class Destination>
 void Network<T>::vector_times_weights(const RowExpression& row, Index l, Destination& Z) {
   // One row is a vector-matrix product; multiply() runs it as GEMV, which reads W once where
   // GEMM would first pack (copy) all of it, and splits a large W's columns between threads.
-  multiply<T>(Z, row, weights(l), true);
+  multiply<T>(Z, row, weights(l), true);  // z[l] += a[l-1]·W[l]
 }
 
 template <class T>
@@ -187,28 +170,32 @@ void Network<T>::forward(const ConstMatrixRef<T>& X) {
 }
 
 template <class T>
-double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight) {
+double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
   const Index m = cached_rows_;
   if (m != X.rows() || X.cols() != input_dim_)
     throw std::invalid_argument("backward needs the batch that was last passed to forward");
   check_targets(X, Y);
+  check_sample_weight(X, sample_weight);
   ensure_delta_capacity(m);
   const Index last = num_layers() - 1;
   const auto L = static_cast<std::size_t>(last);
+  // delta_[l] holds dZ[l] once layer l is reached; before that it receives dA[l].
   MatrixRef<T> output_delta = delta_[L].topRows(m);
+  // dZ[L] = (P − Y)/m for the fused pairs, else dA[L] ⊙ f'(Z[L]) (loss.hpp)
   const double loss = loss_and_output_delta<T>(loss_, output_activation(), output_slope(), z_[L].topRows(m),
-                                               a_[L].topRows(m), Y, sample_weight, &output_delta);
+                                               a_[L].topRows(m), Y, sample_weight.data, &output_delta);
   for (Index l = last; l >= 0; --l) {
     const auto i = static_cast<std::size_t>(l);
     auto dZ = delta_[i].topRows(m);
     if (l == 0)
-      multiply_transposed_left<T>(weight_gradient(l), X, dZ);
+      multiply_transposed_left<T>(weight_gradient(l), X, dZ);  // dW[l] = A[l-1]ᵀ·dZ[l], A[l-1] = X
     else
-      multiply_transposed_left<T>(weight_gradient(l), a_[i - 1].topRows(m), dZ);
-    bias_gradient(l) = dZ.colwise().sum();
+      multiply_transposed_left<T>(weight_gradient(l), a_[i - 1].topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
+    bias_gradient(l) = dZ.colwise().sum();  // db[l] = column sums of dZ[l]
     if (l == 0) break;  // no gradient with respect to the input data
     auto dA_prev = delta_[i - 1].topRows(m);
-    multiply_transposed_right<T>(dA_prev, dZ, weights(l));
+    multiply_transposed_right<T>(dA_prev, dZ, weights(l));  // dA[l-1] = dZ[l]·W[l]ᵀ
+    // dZ[l-1] = dA[l-1] ⊙ f'_{l-1}(Z[l-1]), in place
     multiply_by_derivative<T>(layer(l - 1).activation, static_cast<T>(layer(l - 1).negative_slope),
                               z_[i - 1].topRows(m), a_[i - 1].topRows(m), dA_prev);
   }
@@ -217,21 +204,21 @@ double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>&
 
 template <class T>
 double Network<T>::compute_gradients(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
-                                     const T* sample_weight) {
+                                     SampleWeights<T> sample_weight) {
   check_targets(X, Y);
   forward_rows(X);
   return backward(X, Y, sample_weight);
 }
 
 template <class T>
-double Network<T>::train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight) {
+double Network<T>::train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
   const double loss = compute_gradients(X, Y, sample_weight);
   optimizer_.step(parameters_, gradients_);
   return loss;
 }
 
 template <class T>
-void Network<T>::gather_rows(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight,
+void Network<T>::gather_rows(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
                              Index start, Index rows) {
   // Shuffled rows are scattered through X: plain copies of contiguous rows, with the rows a
   // few steps ahead already on their way into the cache.
@@ -250,15 +237,16 @@ void Network<T>::gather_rows(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>
     const Index source = order_[static_cast<std::size_t>(start + r)];
     std::memcpy(x_batch_.data() + r * x_cols, X.data() + source * X.outerStride(), x_bytes);
     std::memcpy(y_batch_.data() + r * y_cols, Y.data() + source * Y.outerStride(), y_bytes);
-    if (sample_weight) w_batch_[r] = sample_weight[source];
+    if (sample_weight) w_batch_[r] = sample_weight.data[source];
   }
 }
 
 template <class T>
-PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight,
-                                   Index batch_size, bool shuffle, const ProgressCallback& progress,
-                                   double progress_interval) {
+PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
+                                   SampleWeights<T> sample_weight, Index batch_size, bool shuffle,
+                                   const ProgressCallback& progress, double progress_interval) {
   check_targets(X, Y);
+  check_sample_weight(X, sample_weight);
   if (batch_size < 1) throw std::invalid_argument("batch_size must be at least 1, got " + std::to_string(batch_size));
   const Index m = X.rows();
   batch_size = std::min(batch_size, m);
@@ -285,12 +273,12 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
     if (shuffle) {
       gather_rows(X, Y, sample_weight, start, rows);
       forward_rows(x_batch_.topRows(rows));
-      loss = backward(x_batch_.topRows(rows), y_batch_.topRows(rows), sample_weight ? w_batch_.data() : nullptr);
+      loss = backward(x_batch_.topRows(rows), y_batch_.topRows(rows),
+                      sample_weight ? SampleWeights<T>(w_batch_.data(), rows) : SampleWeights<T>());
       if (classify) result.correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
     } else {
       forward_rows(X.middleRows(start, rows));
-      loss = backward(X.middleRows(start, rows), Y.middleRows(start, rows),
-                      sample_weight ? sample_weight + start : nullptr);
+      loss = backward(X.middleRows(start, rows), Y.middleRows(start, rows), sample_weight.segment(start, rows));
       if (classify) result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
     }
     if (!std::isfinite(loss)) {
@@ -320,8 +308,21 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
 }
 
 template <class T>
+std::vector<PassResult> Network<T>::train_epochs(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
+                                                SampleWeights<T> sample_weight, Index batch_size, bool shuffle,
+                                                Index epochs) {
+  std::vector<PassResult> results;
+  for (Index e = 0; e < epochs; ++e) {
+    results.push_back(train_epoch(X, Y, sample_weight, batch_size, shuffle));
+    if (!results.back().finite) break;
+  }
+  return results;
+}
+
+template <class T>
 void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) {
   check_input(X);
+  if (!X.allFinite()) throw std::invalid_argument("X contains NaN or infinity");
   const Index m = X.rows();
   if (out.rows() != m || out.cols() != output_dim())
     throw std::invalid_argument("predict: output buffer has the wrong shape");
@@ -334,8 +335,10 @@ void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) {
 }
 
 template <class T>
-PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight) {
+PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
+                                SampleWeights<T> sample_weight) {
   check_targets(X, Y);
+  check_sample_weight(X, sample_weight);
   const Index m = X.rows();
   const Index chunk = inference_chunk_rows(m);
   const auto L = static_cast<std::size_t>(num_layers() - 1);
@@ -347,7 +350,7 @@ PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef
     loss_sum += static_cast<double>(rows) *
                 loss_and_output_delta<T>(loss_, output_activation(), output_slope(), z_[L].topRows(rows),
                                          a_[L].topRows(rows), Y.middleRows(start, rows),
-                                         sample_weight ? sample_weight + start : nullptr, nullptr);
+                                         sample_weight.segment(start, rows).data, nullptr);
     if (is_classification(loss_))
       result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
     result.samples += rows;

@@ -13,6 +13,15 @@ from . import _engine_generic
 
 _PREFERENCE = ("native", "avx512", "avx2", "generic")
 
+# The engine's public names (_core.pyi types each one; tests/python/test_core_stub.py checks both).
+__all__ = [
+    "LayerSpec", "Network32", "Network64", "PassResult",
+    "activate", "activation_derivative", "all_finite", "check_output_fits_loss",
+    "activation_names", "hidden_activation_names", "activation_aliases",
+    "loss_names", "classification_loss_names", "loss_aliases", "initializer_names", "initializer_aliases",
+    "set_num_threads", "get_num_threads", "build_info", "cpu_features", "variant",
+]
+
 
 def _load_variant():
     forced = os.environ.get("FASTMLP_ENGINE", "").strip().lower()
@@ -35,11 +44,20 @@ _engine = _load_variant()
 
 Network32 = _engine.Network32
 Network64 = _engine.Network64
+LayerSpec = _engine.LayerSpec
 PassResult = _engine.PassResult
 activate = _engine.activate
 all_finite = _engine.all_finite
 activation_derivative = _engine.activation_derivative
 check_output_fits_loss = _engine.check_output_fits_loss
+activation_names = _engine.activation_names
+hidden_activation_names = _engine.hidden_activation_names
+activation_aliases = _engine.activation_aliases
+loss_names = _engine.loss_names
+classification_loss_names = _engine.classification_loss_names
+loss_aliases = _engine.loss_aliases
+initializer_names = _engine.initializer_names
+initializer_aliases = _engine.initializer_aliases
 set_num_threads = _engine.set_num_threads
 get_num_threads = _engine.get_num_threads
 build_info = _engine.build_info

@@ -6,10 +6,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "exp", "softmax",
-               "step")
-ACTIVATION_ALIASES = {"logistic": "sigmoid", "linear": "identity", "swish": "silu"}
-INITIALIZERS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "zeros")
+from . import _core
+
+# The engine's name tables are the one source of these names (aliases included).
+ACTIVATIONS = tuple(_core.activation_names())
+ACTIVATION_ALIASES = _core.activation_aliases()
+INITIALIZERS = tuple(_core.initializer_names())
+INITIALIZER_ALIASES = _core.initializer_aliases()
 
 
 def canonical_activation(name) -> str:
@@ -68,9 +71,10 @@ class Dense:
         if not math.isfinite(slope):
             raise ValueError(f"negative_slope must be finite, got {negative_slope!r}")
         self.negative_slope = slope
-        if initializer not in INITIALIZERS:
+        if not isinstance(initializer, str) or (initializer not in INITIALIZERS
+                                                and initializer not in INITIALIZER_ALIASES):
             raise ValueError(f"unknown initializer {initializer!r}; expected one of {', '.join(INITIALIZERS)}")
-        self.initializer = initializer
+        self.initializer = INITIALIZER_ALIASES.get(initializer, initializer)
         self.name = name
         self._model = None
         self._index = None

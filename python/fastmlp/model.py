@@ -17,10 +17,10 @@ from .layers import Dense, LayerCache, LayerGradients
 from .metrics import check_metrics
 from .training import DiagnosticsProbe, check_validation_split, hold_out, train
 
-LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron", "mae", "huber", "poisson")
-LOSS_ALIASES = {"categorical_cross_entropy": "cross_entropy", "log_loss": "binary_cross_entropy",
-                "squared_error": "mse", "mean_squared_error": "mse", "absolute_error": "mae"}
-CLASSIFICATION_LOSSES = ("cross_entropy", "binary_cross_entropy", "hinge", "perceptron")
+# The engine's name table is the one source of loss names (aliases included).
+LOSSES = tuple(_core.loss_names())
+LOSS_ALIASES = _core.loss_aliases()
+CLASSIFICATION_LOSSES = tuple(_core.classification_loss_names())
 
 
 def canonical_loss(name) -> str:
@@ -148,7 +148,8 @@ class Sequential(KerasHabits):
                 raise ValueError(f"the model was built for {self._network.input_dim} features, not {input_dim}")
             return self
         self._check_structure()
-        specs = [(layer.units, layer.activation, layer.negative_slope, layer.initializer) for layer in self.layers]
+        specs = [_core.LayerSpec(units=layer.units, activation=layer.activation, negative_slope=layer.negative_slope,
+                                 initializer=layer.initializer) for layer in self.layers]
         network_class = _core.Network32 if self.dtype == np.float32 else _core.Network64
         self._network = network_class(input_dim, specs, self.loss or "none", self.seed)
         (self.optimizer or _optimizers.SGD())._configure(self._network)

@@ -295,5 +295,18 @@ TEST(ActivationNames, UnknownNameIsRefusedWithTheNameAndTheChoices) {
   EXPECT_THROW(activation_from_name("ReLU"), std::invalid_argument);  // names are exact
 }
 
+TEST(ActivationNames, TheTableListsCanonicalNamesAliasesAndHiddenOnes) {
+  const std::vector<std::string> names = activation_names();
+  ASSERT_EQ(names.size(), 11u);
+  for (const std::string& name : names) EXPECT_EQ(activation_name(activation_from_name(name)), name);
+  for (const auto& [alias, canonical] : activation_aliases())
+    EXPECT_EQ(activation_from_name(alias), activation_from_name(canonical)) << alias;
+  EXPECT_EQ(activation_from_name("linear"), Activation::identity);
+  EXPECT_EQ(activation_from_name("swish"), Activation::silu);
+  const std::vector<std::string> hidden = hidden_activation_names();
+  EXPECT_EQ(hidden.size(), names.size() - 2);
+  for (const std::string& name : hidden) EXPECT_TRUE(has_elementwise_derivative(activation_from_name(name))) << name;
+}
+
 }  // namespace
 }  // namespace fastmlp

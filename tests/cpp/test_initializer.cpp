@@ -128,5 +128,12 @@ TEST(InitializerNames, UnknownNameIsRefusedWithTheChoices) {
   }
 }
 
+TEST(InitializerNames, TheTableListsCanonicalNamesAndAliases) {
+  EXPECT_EQ(initializer_names().size(), 6u);
+  EXPECT_EQ(initializer_names().front(), "auto");
+  ASSERT_EQ(initializer_aliases().size(), 1u);
+  EXPECT_EQ(initializer_aliases().front(), (std::pair<std::string, std::string>{"automatic", "auto"}));
+}
+
 }  // namespace
 }  // namespace fastmlp

@@ -497,5 +497,16 @@ TEST(CountCorrect, ThresholdsForOneOutput) {
   EXPECT_EQ(count_correct<double>(Activation::identity, rows<double>({{0.4}, {-0.2}, {-3}, {2}}), Y), 4);
 }
 
+TEST(LossNames, TheTableListsTrainingLossesAliasesAndClassificationOnes) {
+  const std::vector<std::string> names = loss_names();
+  EXPECT_EQ(names, (std::vector<std::string>{"cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron",
+                                              "mae", "huber", "poisson"}));
+  for (const auto& [alias, canonical] : loss_aliases())
+    EXPECT_EQ(loss_from_name(alias), loss_from_name(canonical)) << alias;
+  EXPECT_EQ(loss_aliases().size(), 6u);
+  for (const std::string& name : classification_loss_names()) EXPECT_TRUE(is_classification(loss_from_name(name)));
+  EXPECT_EQ(classification_loss_names().size(), 4u);  // not the regression losses
+}
+
 }  // namespace
 }  // namespace fastmlp

@@ -150,7 +150,7 @@ TYPED_TEST(HandWorkedNetwork, SampleWeightsScaleEachSamplesShare) {
   // Weights [1, 0]: only sample 1 counts: L = (−1)²/2 = 0.5, dZ1 = [[−1], [0]],
   // dW1 = A0ᵀ dZ1 = [[−1], [−0.25]], db1 = [−1]; dZ0 = [[−1, 2], [0, 0]] as before.
   const std::vector<TypeParam> weights{1, 0};
-  EXPECT_NEAR(this->net.compute_gradients(this->X, this->Y, weights.data()), 0.5, tolerance<TypeParam>());
+  EXPECT_NEAR(this->net.compute_gradients(this->X, this->Y, weights), 0.5, tolerance<TypeParam>());
   EXPECT_LE(max_scaled_difference(this->net.bias_gradient(1), rows<double>({{-1}})), tolerance<TypeParam>());
   EXPECT_LE(max_scaled_difference(this->net.weight_gradient(0), rows<double>({{-1, 2}, {-2, 4}})), tolerance<TypeParam>());
 }
@@ -232,7 +232,7 @@ struct GradientComparison {
 };
 
 GradientComparison compare_with_finite_differences(Network<double>& net, const Matrix<double>& X,
-                                                   const Matrix<double>& Y, const double* weights) {
+                                                   const Matrix<double>& Y, SampleWeights<double> weights) {
   const double h = 1e-6;
   net.compute_gradients(X, Y, weights);
   GradientComparison result{0.0, 0.0, net.gradients()};
@@ -279,7 +279,7 @@ TEST_P(GradientCheck, BackpropagationMatchesCentralDifferences) {
   EXPECT_GT(plain.numeric_norm, 1e-6) << "the check would be vacuous";
   EXPECT_LT(plain.relative_error, 1e-6) << "analytic: " << plain.analytic.transpose();
 
-  const GradientComparison weighted = compare_with_finite_differences(net, X, Y, weights.data());
+  const GradientComparison weighted = compare_with_finite_differences(net, X, Y, weights);
   EXPECT_GT(weighted.numeric_norm, 1e-6);
   EXPECT_LT(weighted.relative_error, 1e-6) << "analytic: " << weighted.analytic.transpose();
   // And the weights did change the gradient.
@@ -442,9 +442,10 @@ TEST(TrainEpoch, WithoutShuffleItIsTrainBatchOverConsecutiveSlices) {
     const Index n = std::min<Index>(4, 10 - start);
     batch_net.forward(X.middleRows(start, n));
     correct += count_correct<double>(Activation::softmax, batch_net.output(), Y.middleRows(start, n));
-    loss_sum += static_cast<double>(n) * batch_net.train_batch(X.middleRows(start, n), Y.middleRows(start, n), w.data() + start);
+    loss_sum += static_cast<double>(n) * batch_net.train_batch(X.middleRows(start, n), Y.middleRows(start, n),
+                                                          SampleWeights<double>(w.data() + start, n));
   }
-  const PassResult result = epoch_net.train_epoch(X, Y, w.data(), 4, false);
+  const PassResult result = epoch_net.train_epoch(X, Y, w, 4, false);
   EXPECT_TRUE(result.finite);
   EXPECT_EQ(result.samples, 10);
   EXPECT_EQ(result.correct, correct);
@@ -463,8 +464,8 @@ TEST(TrainEpoch, ShuffledFullBatchIsOneStepOnAllTheData) {
   Network<double> shuffled(3, layers, Loss::mse, 8);
   Network<double> reference(3, layers, Loss::mse, 8);
   for (auto* net : {&shuffled, &reference}) net->set_optimizer(Optimizer<double>(sgd(0.1)));
-  const double loss = reference.train_batch(X, Y, w.data());
-  const PassResult result = shuffled.train_epoch(X, Y, w.data(), 100, true);
+  const double loss = reference.train_batch(X, Y, w);
+  const PassResult result = shuffled.train_epoch(X, Y, w, 100, true);
   EXPECT_NEAR(result.loss, loss, 1e-14);
   EXPECT_LE(max_scaled_difference(shuffled.parameters(), reference.parameters()), 1e-14);
 }
@@ -562,8 +563,8 @@ TEST(Evaluate, ChunkedLossAndCountsMatchAWholeBatch) {
   std::vector<double> w(1100);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.5 + static_cast<double>(i % 3);
   Network<double> net(4, {{7, Activation::elu}, {3, Activation::softmax}}, Loss::cross_entropy, 3);
-  const PassResult chunked = net.evaluate(X, Y, w.data());
-  const double whole = net.compute_gradients(X, Y, w.data());
+  const PassResult chunked = net.evaluate(X, Y, w);
+  const double whole = net.compute_gradients(X, Y, w);
   EXPECT_NEAR(chunked.loss, whole, 1e-13);
   EXPECT_EQ(chunked.samples, 1100);
   EXPECT_EQ(chunked.correct, count_correct<double>(Activation::softmax, net.output(), Y));
@@ -668,7 +669,7 @@ void expect_second_epoch_allocates_nothing(const Optimizer<T>& optimizer, bool s
   Network<T> net(5, {{sizes.width, Activation::relu}, {sizes.width, Activation::tanh}, {3, Activation::softmax}},
                  Loss::cross_entropy, 3);
   net.set_optimizer(optimizer);
-  const T* weights = weighted ? w.data() : nullptr;
+  const SampleWeights<T> weights = weighted ? SampleWeights<T>(w) : SampleWeights<T>();
   const int saved_threads = get_num_threads();
   if (sizes.threads > 0) set_num_threads(sizes.threads);
   ASSERT_TRUE(net.train_epoch(X, Y, weights, sizes.batch_size, shuffle).finite);  // sizes every buffer

@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <initializer_list>
 
 #include "fastmlp/types.hpp"
@@ -42,11 +41,3 @@ double max_scaled_difference(const A& actual, const B& expected) {
 }
 
 }  // namespace fastmlp::testing
-
-// A test that exposes a known engine bug is kept as it is but skipped, visibly, until the
-// engine is fixed (see the bug report named in the message). FASTMLP_RUN_KNOWN_BUGS=1 runs it.
-#define FASTMLP_KNOWN_ENGINE_BUG(description)                                   \
-  do {                                                                          \
-    if (std::getenv("FASTMLP_RUN_KNOWN_BUGS") == nullptr)                       \
-      GTEST_SKIP() << "KNOWN ENGINE BUG (reported to the lead): " description; \
-  } while (false)

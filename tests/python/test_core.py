@@ -79,6 +79,12 @@ def assert_close(actual, expected, rtol=RTOL64, floor=0.0, what="value"):
     assert error <= rtol, f"{what}: relative error {error:.3g} exceeds {rtol:g}"
 
 
+def specs(layers):
+    """LayerSpecs from (units, activation, negative_slope, initializer) rows."""
+    return [core.LayerSpec(units=units, activation=activation, negative_slope=slope, initializer=initializer)
+            for units, activation, slope, initializer in layers]
+
+
 def make_layers(sizes, hidden, output, seed):
     """Reference layers with the per-layer slopes above (they only matter for leaky_relu)."""
     layers = ref.make_layers(sizes, [hidden] * (len(sizes) - 2) + [output], seed=seed,
@@ -89,7 +95,7 @@ def make_layers(sizes, hidden, output, seed):
 
 def engine_network(layers, loss="none", dtype=np.float64, seed=0):
     """An engine network of the reference layers' shapes, activations, slopes and values."""
-    spec = [(layer.W.shape[1], layer.activation, layer.negative_slope, "auto") for layer in layers]
+    spec = specs([(layer.W.shape[1], layer.activation, layer.negative_slope, "auto") for layer in layers])
     net = NETWORK_CLASSES[dtype](layers[0].W.shape[0], spec, loss, seed)
     load_parameters(net, layers)
     return net
@@ -418,7 +424,7 @@ def shuffled_training(seed, shuffle, start):
     rng = np.random.default_rng(12)
     X = rng.normal(size=(40, 3))
     Y = make_targets("cross_entropy", 40, 2, rng)
-    net = core.Network64(3, [(4, "tanh", 0.01, "auto"), (2, "softmax", 0.01, "auto")], "cross_entropy", seed)
+    net = core.Network64(3, specs([(4, "tanh", 0.01, "auto"), (2, "softmax", 0.01, "auto")]), "cross_entropy", seed)
     net.set_parameters(start)
     net.set_sgd(0.5, momentum=0.5)
     net.train_epochs(X, Y, None, batch_size=6, shuffle=shuffle, epochs=3)
@@ -426,7 +432,7 @@ def shuffled_training(seed, shuffle, start):
 
 
 def test_shuffling_is_reproducible_and_depends_on_the_seed():
-    start = core.Network64(3, [(4, "tanh", 0.01, "auto"), (2, "softmax", 0.01, "auto")]).get_parameters()
+    start = core.Network64(3, specs([(4, "tanh", 0.01, "auto"), (2, "softmax", 0.01, "auto")])).get_parameters()
     same_a = shuffled_training(seed=1, shuffle=True, start=start)
     same_b = shuffled_training(seed=1, shuffle=True, start=start)
     other = shuffled_training(seed=2, shuffle=True, start=start)
@@ -586,11 +592,11 @@ def test_converted_targets_and_weights_give_the_same_gradients():
 # --------------------------------------------------------------------------- errors
 
 def small_network():
-    return core.Network64(3, [(4, "tanh", 0.01, "auto"), (2, "softmax", 0.01, "auto")], "cross_entropy", 0)
+    return core.Network64(3, specs([(4, "tanh", 0.01, "auto"), (2, "softmax", 0.01, "auto")]), "cross_entropy", 0)
 
 
 def build(layers, loss="mse", input_dim=3):
-    return lambda: core.Network64(input_dim, layers, loss, 0)
+    return lambda: core.Network64(input_dim, specs(layers), loss, 0)
 
 
 X_OK = np.random.default_rng(19).normal(size=(5, 3))
@@ -712,7 +718,7 @@ def test_call_errors_leave_the_network_intact(name):
 
 
 def test_training_without_a_loss_is_refused():
-    net = core.Network64(3, [(2, "softmax", 0.01, "auto")])
+    net = core.Network64(3, specs([(2, "softmax", 0.01, "auto")]))
     assert net.loss == "none"
     net.predict(X_OK)                                        # inference needs no loss
     with pytest.raises(ValueError, match=r"no loss"):
@@ -812,7 +818,7 @@ def train_small(threads):
     rng = np.random.default_rng(20)
     X = rng.normal(size=(50, 6))
     Y = make_targets("cross_entropy", 50, 3, rng)
-    net = core.Network64(6, [(16, "relu", 0.01, "auto"), (8, "tanh", 0.01, "auto"), (3, "softmax", 0.01, "auto")],
+    net = core.Network64(6, specs([(16, "relu", 0.01, "auto"), (8, "tanh", 0.01, "auto"), (3, "softmax", 0.01, "auto")]),
                          "cross_entropy", 7)
     net.set_adam(0.01)
     losses = [result.loss for result in net.train_epochs(X, Y, None, batch_size=16, shuffle=True, epochs=3)]
@@ -836,7 +842,7 @@ def test_large_products_agree_across_thread_counts(restore_threads):
     results = []
     for threads in (1, 2):
         core.set_num_threads(threads)
-        net = core.Network64(200, [(256, "relu", 0.01, "auto"), (10, "softmax", 0.01, "auto")], "cross_entropy", 8)
+        net = core.Network64(200, specs([(256, "relu", 0.01, "auto"), (10, "softmax", 0.01, "auto")]), "cross_entropy", 8)
         results.append(net.gradients(X, Y))
     (loss_one, grads_one), (loss_two, grads_two) = results
     assert_close(loss_two, loss_one, rtol=1e-14, what="loss")

@@ -6,6 +6,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "fastmlp/types.hpp"
 
@@ -25,14 +27,23 @@ enum class Activation {
   step,        // 1 if z > 0 else 0; only as the output of a perceptron
 };
 
-// Parses "relu", "leaky_relu", ... and scikit-learn's "logistic" (= sigmoid).
-// Throws std::invalid_argument listing the known names.
+// The engine is the one source of activation names (the Python package reads them from
+// here): canonical names in the enum's order, and aliases (alias, canonical) such as
+// scikit-learn's "logistic" for sigmoid, "linear" for identity and "swish" for silu.
+std::vector<std::string> activation_names();
+std::vector<std::pair<std::string, std::string>> activation_aliases();
+
+// Parses a canonical name or an alias. Throws std::invalid_argument listing the names.
 Activation activation_from_name(std::string_view name);
 std::string activation_name(Activation activation);
 
 // True for activations whose derivative is used in backpropagation through a hidden
 // layer; softmax and step are only defined fused with their loss at the output.
 bool has_elementwise_derivative(Activation activation);
+
+// The canonical names of the activations a hidden layer may use (those with an elementwise
+// derivative), in the enum's order.
+std::vector<std::string> hidden_activation_names();
 
 // A = f(Z), row-wise for softmax. Z and A have the same shape; they may not alias.
 template <class T>

@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "fastmlp/activation.hpp"
 #include "fastmlp/random.hpp"
@@ -19,6 +21,12 @@ enum class Initializer {
   zeros,           // all zero: fine for a single neuron, useless for hidden layers
 };
 
+// The one source of initialiser names: canonical names (enum order) and aliases
+// (alias, canonical): "automatic" for "auto".
+std::vector<std::string> initializer_names();
+std::vector<std::pair<std::string, std::string>> initializer_aliases();
+
+// Parses a canonical name or an alias. Throws std::invalid_argument listing the names.
 Initializer initializer_from_name(std::string_view name);
 std::string initializer_name(Initializer initializer);
 

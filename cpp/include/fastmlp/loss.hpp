@@ -22,6 +22,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "fastmlp/activation.hpp"
 #include "fastmlp/types.hpp"
@@ -40,6 +42,14 @@ enum class Loss {
   poisson,               // half Poisson deviance; exp output (log link), targets y >= 0
 };
 
+// The one source of loss names: the training losses' canonical names (enum order, without
+// "none"), the aliases (alias, canonical) such as scikit-learn's "log_loss" and
+// "squared_error", and the losses whose targets are classes.
+std::vector<std::string> loss_names();
+std::vector<std::pair<std::string, std::string>> loss_aliases();
+std::vector<std::string> classification_loss_names();
+
+// Parses a canonical name, an alias or "none". Throws std::invalid_argument listing the names.
 Loss loss_from_name(std::string_view name);
 std::string loss_name(Loss loss);
 

@@ -3,6 +3,9 @@
 //
 // Notation (DESIGN.md): X is m × d, W[l] is n_in × n_out, b[l] is 1 × n_out,
 //   Z[l] = A[l-1]·W[l] + b[l],  A[l] = f_l(Z[l]),  A[0] = X.
+// Indexing: the notes number layers from 1 (layer 1 reads A[0] = X); the engine counts them
+// from 0, as Python lists do. So the engine's layer l, its weights(l), Z(l) and A(l), are the
+// notes' W[l+1], Z[l+1] and A[l+1]; the input X is the notes' A[0] and has no engine index.
 // Parameters live in one flat vector [W0, b0, W1, b1, ...] (each W row-major) and the
 // gradients in a second vector of the same layout; layers are views into them. The cache
 // (Z, A and the deltas of each layer) is a workspace sized for the largest batch seen, so
@@ -50,6 +53,8 @@ class Network {
   Index num_layers() const { return static_cast<Index>(layers_.size()); }
   const LayerSpec& layer(Index l) const { return layers_.at(static_cast<std::size_t>(l)); }
   Index layer_input_dim(Index l) const { return l == 0 ? input_dim_ : layer(l - 1).units; }
+  // Throws std::out_of_range unless 0 <= l < num_layers().
+  void check_layer_index(Index l) const;
   Loss loss() const { return loss_; }
   void set_loss(Loss loss);
 
@@ -70,6 +75,12 @@ class Network {
   MatrixMap<T> weight_gradient(Index l) { return view_weights(gradients_, l); }
   RowVectorMap<T> bias_gradient(Index l) { return view_bias(gradients_, l); }
 
+  // Checked writes: the layer index (std::out_of_range) and the shape (std::invalid_argument,
+  // naming the layer and both shapes) are verified before anything is copied.
+  void set_weights(Index l, const ConstMatrixRef<T>& W);
+  void set_bias(Index l, const ConstVectorRef<T>& b);
+  void set_parameters(const ConstVectorRef<T>& values);
+
   Optimizer<T>& optimizer() { return optimizer_; }
   void set_optimizer(Optimizer<T> optimizer);
 
@@ -82,15 +93,15 @@ class Network {
 
   // Backpropagation of the batch last passed to forward(); X must be that batch. Fills the
   // gradient vector (no gradient with respect to X is computed) and returns the loss.
-  // sample_weight is null or points at m weights.
-  double backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight = nullptr);
+  // sample_weight is none or holds one weight per row of X (checked everywhere below).
+  double backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {});
 
   // forward + backward, no update.
   double compute_gradients(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
-                           const T* sample_weight = nullptr);
+                           SampleWeights<T> sample_weight = {});
 
   // forward + backward + one optimiser step. Returns the loss before the step.
-  double train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight = nullptr);
+  double train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {});
 
   // One epoch of mini-batch training, shuffled with the network's own seeded generator.
   // If the loss or the weights stop being finite, the weights and optimiser state are
@@ -101,19 +112,24 @@ class Network {
   // caller move a progress bar or notice an interrupt. If it throws, the epoch stops there
   // and the exception propagates; the weights are those after the last finished batch.
   using ProgressCallback = std::function<void(Index samples_done)>;
-  PassResult train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight,
+  PassResult train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
                          Index batch_size, bool shuffle, const ProgressCallback& progress = {},
                          double progress_interval = 0.1);
 
-  // Output activations for X, written to `out` (m × output_dim), in chunks.
+  // Up to `epochs` epochs; stops after the first that diverged (its result is the last).
+  std::vector<PassResult> train_epochs(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
+                                       SampleWeights<T> sample_weight, Index batch_size, bool shuffle, Index epochs);
+
+  // Output activations for X, written to `out` (m × output_dim), in chunks. X must be finite.
   void predict(const ConstMatrixRef<T>& X, MatrixRef<T> out);
 
   // Loss and correct count over a whole data set, in chunks, no update.
-  PassResult evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight = nullptr);
+  PassResult evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {});
 
   // Shape checks shared by every entry point; throw std::invalid_argument naming the problem.
   void check_input(const ConstMatrixRef<T>& X) const;
   void check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const;
+  void check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T> sample_weight) const;
 
  private:
   static constexpr std::uint64_t kShuffleStream = 0x5DEECE66DULL;
@@ -125,8 +141,8 @@ class Network {
   Index inference_chunk_rows(Index m) const;
   void ensure_batch_buffers(Index rows);
   void forward_rows(const ConstMatrixRef<T>& X);
-  void gather_rows(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, const T* sample_weight, Index start,
-                   Index rows);
+  void gather_rows(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
+                   Index start, Index rows);
   template <class RowExpression, class Destination>
   void vector_times_weights(const RowExpression& row, Index l, Destination& Z);
   Activation output_activation() const { return layers_.back().activation; }

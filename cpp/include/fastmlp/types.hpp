@@ -5,7 +5,9 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace fastmlp {
 
@@ -36,5 +38,36 @@ using MatrixMap = Eigen::Map<Matrix<T>>;
 
 template <class T>
 using RowVectorMap = Eigen::Map<RowVector<T>>;
+
+template <class T>
+using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+
+template <class T>
+using ConstRowVectorMap = Eigen::Map<const RowVector<T>>;
+
+// Per-sample weights of a data set, borrowed: none (nullptr), or `size` contiguous values,
+// one per row of X (the network checks that count). A view, never a copy.
+template <class T>
+struct SampleWeights {
+  const T* data = nullptr;
+  Index size = 0;
+
+  SampleWeights() = default;
+  SampleWeights(std::nullptr_t) {}  // NOLINT: "no weights" reads as nullptr at call sites
+  SampleWeights(const T* values, Index count) : data(values), size(count) {}
+  SampleWeights(const std::vector<T>& values)  // NOLINT
+      : data(values.data()), size(static_cast<Index>(values.size())) {}
+  template <class Derived>
+  SampleWeights(const Eigen::MatrixBase<Derived>& values)  // NOLINT: a vector or a segment of one
+      : data(values.derived().data()), size(values.size()) {
+    static_assert(Derived::IsVectorAtCompileTime, "sample weights are a vector");
+  }
+
+  explicit operator bool() const { return data != nullptr; }
+  // The weights of rows [start, start + count); none stay none.
+  SampleWeights segment(Index start, Index count) const {
+    return data ? SampleWeights(data + start, count) : SampleWeights();
+  }
+};
 
 }  // namespace fastmlp

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from ..callbacks import EarlyStopping
 from ..datasets import Standardizer, train_test_split
 from ..layers import Dense
@@ -21,7 +22,7 @@ from .options import TRAINING_THREADS, common_options, fraction, non_negative_in
     positive_int
 from .tables import format_scores, json_label, list_classes, list_names
 
-HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "elu", "softplus", "silu", "identity")
+HIDDEN_ACTIVATIONS = tuple(_core.hidden_activation_names())  # the engine's name table
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01}
 
 _TRAIN_EPILOG = f"""\

@@ -25,12 +25,15 @@ from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .. import _core
 from ..layers import Dense, canonical_activation
 from ._base import NetworkEstimator
 from ._checks import STOCHASTIC_SOLVERS, check_real
 from ._classifier import ClassifierNetwork
 
-HIDDEN_ACTIVATIONS = ("identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu")
+# From the engine's name table: the hidden activations and their aliases (scikit-learn's "logistic").
+HIDDEN_ACTIVATIONS = tuple(_core.hidden_activation_names()) + tuple(
+    alias for alias, name in _core.activation_aliases().items() if name in _core.hidden_activation_names())
 LEAKY_RELU_SLOPE = 0.01
 _SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity", "exp": "exp"}
 

@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # typing.TypeGuard is Python 3.10+; annotations are never eva
 
 FORMAT_NAME = "fastmlp"
 FORMAT_VERSION = 1
+# The names a version-1 file may hold: a fixed vocabulary of the format (a subset of the
+# engine's name table, fastmlp._core.activation_names()/loss_names()), extended only with
+# the format's version.
 ACTIVATIONS = (
     "identity",
     "sigmoid",

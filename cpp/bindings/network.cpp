@@ -1,0 +1,267 @@
+// Network32 / Network64, LayerSpec and PassResult, seen from Python.
+//
+// Only translation happens here: arrays cross as views (C-contiguous arrays of the network's
+// dtype) or are converted once by pybind11, arguments get their names, the GIL is released
+// around numeric work, and the engine's exceptions become Python's (std::invalid_argument is
+// ValueError, std::out_of_range is IndexError). Every check lives in fastmlp::Network.
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "bindings.hpp"
+#include "fastmlp/fastmlp.hpp"
+
+namespace py = pybind11;
+
+namespace fastmlp::bindings {
+namespace {
+
+// A network plus a lock: with the GIL released, two Python threads could otherwise drive
+// the same workspace at once.
+template <class T>
+struct BoundNetwork {
+  Network<T> net;
+  std::mutex busy;
+
+  BoundNetwork(Index input_dim, std::vector<LayerSpec> layers, const std::string& loss, std::uint64_t seed)
+      : net(input_dim, std::move(layers), loss_from_name(loss), seed) {}
+
+  std::unique_lock<std::mutex> lock() {
+    std::unique_lock<std::mutex> guard(busy, std::try_to_lock);
+    if (!guard.owns_lock())
+      throw std::runtime_error("this network is already in use by another thread; give each thread its own model");
+    return guard;
+  }
+};
+
+template <class T>
+using OptionalWeights = std::optional<Eigen::Ref<const Vector<T>>>;
+
+template <class T>
+SampleWeights<T> weights_of(const OptionalWeights<T>& sample_weight) {
+  return sample_weight ? SampleWeights<T>(*sample_weight) : SampleWeights<T>();
+}
+
+template <class T>
+py::list forward_caches(const Network<T>& net) {
+  py::list caches;
+  for (Index l = 0; l < net.num_layers(); ++l) caches.append(py::make_tuple(Matrix<T>(net.Z(l)), Matrix<T>(net.A(l))));
+  return caches;
+}
+
+template <class T>
+py::list gradient_list(Network<T>& net) {
+  py::list grads;
+  for (Index l = 0; l < net.num_layers(); ++l)
+    grads.append(py::make_tuple(Matrix<T>(net.weight_gradient(l)), Vector<T>(net.bias_gradient(l).transpose())));
+  return grads;
+}
+
+template <class T, class Class>
+void bind_structure(Class& cls) {
+  using Bound = BoundNetwork<T>;
+  cls.def(py::init<Index, std::vector<LayerSpec>, const std::string&, std::uint64_t>(), py::arg("input_dim"),
+          py::arg("layers"), py::arg("loss") = "none", py::arg("seed") = 0, "layers: a list of LayerSpec.")
+      .def_property_readonly("input_dim", [](Bound& b) { return b.net.input_dim(); })
+      .def_property_readonly("output_dim", [](Bound& b) { return b.net.output_dim(); })
+      .def_property_readonly("num_layers", [](Bound& b) { return b.net.num_layers(); })
+      .def_property_readonly("num_parameters", [](Bound& b) { return b.net.num_parameters(); })
+      .def_property_readonly("dtype", [](Bound&) { return py::dtype::of<T>(); })
+      .def_property(
+          "loss", [](Bound& b) { return loss_name(b.net.loss()); },
+          [](Bound& b, const std::string& loss) { b.net.set_loss(loss_from_name(loss)); })
+      .def("layer_units", [](Bound& b, Index l) { b.net.check_layer_index(l); return b.net.layer(l).units; })
+      .def("layer_activation",
+           [](Bound& b, Index l) { b.net.check_layer_index(l); return activation_name(b.net.layer(l).activation); })
+      .def("reseed_shuffle", [](Bound& b, std::uint64_t seed) { auto g = b.lock(); b.net.reseed_shuffle(seed); },
+           py::arg("seed"));
+}
+
+template <class T, class Class>
+void bind_parameters(Class& cls) {
+  using Bound = BoundNetwork<T>;
+  // Parameters are handed out as copies: a user's saved W must not change under training.
+  cls.def("get_parameters", [](Bound& b) { return Vector<T>(b.net.parameters()); })
+      .def("set_parameters",
+           [](Bound& b, const Eigen::Ref<const Vector<T>>& values) { auto g = b.lock(); b.net.set_parameters(values); },
+           py::arg("values"))
+      .def("get_weights", [](Bound& b, Index l) { b.net.check_layer_index(l); return Matrix<T>(b.net.weights(l)); })
+      .def("get_bias",
+           [](Bound& b, Index l) { b.net.check_layer_index(l); return Vector<T>(b.net.bias(l).transpose()); })
+      .def("set_weights",
+           [](Bound& b, Index l, const Eigen::Ref<const Matrix<T>>& W) { auto g = b.lock(); b.net.set_weights(l, W); },
+           py::arg("layer"), py::arg("W"))
+      .def("set_bias",
+           [](Bound& b, Index l, const Eigen::Ref<const Vector<T>>& bias) { auto g = b.lock(); b.net.set_bias(l, bias); },
+           py::arg("layer"), py::arg("b"));
+}
+
+template <class T, class Class>
+void bind_optimizer(Class& cls) {
+  using Bound = BoundNetwork<T>;
+  cls.def("set_sgd",
+          [](Bound& b, double lr, double momentum, bool nesterov, double weight_decay) {
+            auto g = b.lock();
+            b.net.set_optimizer(Optimizer<T>(SGDConfig{lr, momentum, nesterov, weight_decay}));
+          },
+          py::arg("learning_rate"), py::arg("momentum") = 0.0, py::arg("nesterov") = false,
+          py::arg("weight_decay") = 0.0)
+      .def("set_adam",
+           [](Bound& b, double lr, double beta1, double beta2, double epsilon, double weight_decay) {
+             auto g = b.lock();
+             b.net.set_optimizer(Optimizer<T>(AdamConfig{lr, beta1, beta2, epsilon, weight_decay}));
+           },
+           py::arg("learning_rate") = 1e-3, py::arg("beta1") = 0.9, py::arg("beta2") = 0.999,
+           py::arg("epsilon") = 1e-8, py::arg("weight_decay") = 0.0)
+      .def_property(
+          "learning_rate", [](Bound& b) { return b.net.optimizer().learning_rate(); },
+          [](Bound& b, double lr) { b.net.optimizer().set_learning_rate(lr); })
+      .def_property_readonly("optimizer_steps", [](Bound& b) { return b.net.optimizer().steps_taken(); });
+}
+
+template <class T, class Class>
+void bind_passes(Class& cls) {
+  using Bound = BoundNetwork<T>;
+  using Ref = Eigen::Ref<const Matrix<T>>;
+  using Weights = OptionalWeights<T>;
+  cls.def("forward",
+          [](Bound& b, const Ref& X) {
+            auto g = b.lock();
+            {
+              py::gil_scoped_release release;
+              b.net.forward(X);
+            }
+            return forward_caches(b.net);
+          },
+          py::arg("X"), "Forward propagation; returns [(Z, A)] per layer (copies).")
+      .def("gradients",
+           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
+             auto g = b.lock();
+             double loss;
+             {
+               py::gil_scoped_release release;
+               loss = b.net.compute_gradients(X, Y, weights_of(sample_weight));
+             }
+             return py::make_tuple(loss, gradient_list(b.net));
+           },
+           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(),
+           "Backpropagation without an update; returns (loss, [(dW, db)] per layer).")
+      .def("train_batch",
+           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
+             auto g = b.lock();
+             py::gil_scoped_release release;
+             return b.net.train_batch(X, Y, weights_of(sample_weight));
+           },
+           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none())
+      .def("train_epoch",
+           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight, Index batch_size, bool shuffle,
+              const py::object& progress) {
+             auto g = b.lock();
+             // A few times a second the engine takes the GIL back: to move a progress bar and to
+             // let Ctrl-C stop a long epoch (a raised KeyboardInterrupt unwinds out of the loop).
+             auto report = [&progress](Index samples_done) {
+               py::gil_scoped_acquire acquire;
+               if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+               if (!progress.is_none()) progress(samples_done);
+             };
+             py::gil_scoped_release release;
+             return b.net.train_epoch(X, Y, weights_of(sample_weight), batch_size, shuffle, report);
+           },
+           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(), py::arg("batch_size") = 32,
+           py::arg("shuffle") = true, py::arg("progress") = py::none(),
+           "One epoch of mini-batches; progress(samples_done) is called a few times a second.")
+      .def("train_epochs",
+           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight, Index batch_size, bool shuffle,
+              Index epochs) {
+             auto g = b.lock();
+             py::gil_scoped_release release;
+             return b.net.train_epochs(X, Y, weights_of(sample_weight), batch_size, shuffle, epochs);
+           },
+           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(), py::arg("batch_size") = 32,
+           py::arg("shuffle") = true, py::arg("epochs") = 1,
+           "Several epochs in one call; stops after an epoch that diverged.")
+      .def("predict",
+           [](Bound& b, const Ref& X) {
+             auto g = b.lock();
+             py::array_t<T, py::array::c_style> out({X.rows(), b.net.output_dim()});
+             Eigen::Map<Matrix<T>> view(out.mutable_data(), X.rows(), b.net.output_dim());
+             py::gil_scoped_release release;
+             b.net.predict(X, view);
+             return out;
+           },
+           py::arg("X"))
+      .def("evaluate",
+           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
+             auto g = b.lock();
+             py::gil_scoped_release release;
+             return b.net.evaluate(X, Y, weights_of(sample_weight));
+           },
+           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none())
+      .def_static(
+          "_input_address", [](const Ref& X) { return reinterpret_cast<std::uintptr_t>(X.data()); }, py::arg("X"),
+          "Test hook, not API: the address of the data the engine sees for X (X.ctypes.data when no copy was made).");
+}
+
+template <class T>
+void bind_network(py::module_& m, const char* name) {
+  // module_local: every compiled variant registers these same C++ types in one process.
+  py::class_<BoundNetwork<T>> cls(m, name, "A dense network in one precision. Row-major: X is (n_samples, n_features).",
+                                  py::module_local());
+  bind_structure<T>(cls);
+  bind_parameters<T>(cls);
+  bind_optimizer<T>(cls);
+  bind_passes<T>(cls);
+}
+
+std::string layer_spec_repr(const LayerSpec& spec) {
+  return "LayerSpec(units=" + std::to_string(spec.units) + ", activation='" + activation_name(spec.activation) +
+         "', negative_slope=" + py::repr(py::float_(spec.negative_slope)).cast<std::string>() + ", initializer='" +
+         initializer_name(spec.initializer) + "')";
+}
+
+void bind_layer_spec(py::module_& m) {
+  py::class_<LayerSpec>(m, "LayerSpec", "One dense layer of a network: units, activation, slope, initializer.",
+                        py::module_local())
+      .def(py::init([](Index units, const std::string& activation, double negative_slope, const std::string& init) {
+             return LayerSpec{units, activation_from_name(activation), negative_slope, initializer_from_name(init)};
+           }),
+           py::kw_only(), py::arg("units"), py::arg("activation") = "identity", py::arg("negative_slope") = 0.01,
+           py::arg("initializer") = "auto")
+      .def_readwrite("units", &LayerSpec::units)
+      .def_property(
+          "activation", [](const LayerSpec& s) { return activation_name(s.activation); },
+          [](LayerSpec& s, const std::string& name) { s.activation = activation_from_name(name); })
+      .def_readwrite("negative_slope", &LayerSpec::negative_slope)
+      .def_property(
+          "initializer", [](const LayerSpec& s) { return initializer_name(s.initializer); },
+          [](LayerSpec& s, const std::string& name) { s.initializer = initializer_from_name(name); })
+      .def("__repr__", &layer_spec_repr);
+}
+
+void bind_pass_result(py::module_& m) {
+  py::class_<PassResult>(m, "PassResult", py::module_local())
+      .def_readonly("loss", &PassResult::loss)
+      .def_readonly("correct", &PassResult::correct)
+      .def_readonly("samples", &PassResult::samples)
+      .def_readonly("finite", &PassResult::finite)
+      .def("__repr__", [](const PassResult& r) {
+        return "PassResult(loss=" + std::to_string(r.loss) + ", correct=" + std::to_string(r.correct) +
+               ", samples=" + std::to_string(r.samples) + ", finite=" + (r.finite ? "True" : "False") + ")";
+      });
+}
+
+}  // namespace
+
+void bind_networks(py::module_& m) {
+  bind_layer_spec(m);
+  bind_pass_result(m);
+  bind_network<float>(m, "Network32");
+  bind_network<double>(m, "Network64");
+}
+
+}  // namespace fastmlp::bindings

@@ -1,0 +1,89 @@
+// The Network's argument checks and checked parameter writes: every entry point of the
+// engine refuses wrong shapes itself, so C++ callers get the same errors as Python users.
+#include "fastmlp/network.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace fastmlp {
+namespace {
+
+std::string shape(Index rows, Index cols) { return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")"; }
+
+}  // namespace
+
+template <class T>
+void Network<T>::check_layer_index(Index l) const {
+  if (l < 0 || l >= num_layers())
+    throw std::out_of_range("layer index " + std::to_string(l) + " out of range for " + std::to_string(num_layers()) +
+                            " layers");
+}
+
+template <class T>
+void Network<T>::set_weights(Index l, const ConstMatrixRef<T>& W) {
+  check_layer_index(l);
+  auto target = weights(l);
+  if (W.rows() != target.rows() || W.cols() != target.cols())
+    throw std::invalid_argument("W of layer " + std::to_string(l) + " must have shape " +
+                                shape(target.rows(), target.cols()) + ", got " + shape(W.rows(), W.cols()));
+  target = W;
+}
+
+template <class T>
+void Network<T>::set_bias(Index l, const ConstVectorRef<T>& b) {
+  check_layer_index(l);
+  auto target = bias(l);
+  if (b.size() != target.size())
+    throw std::invalid_argument("b of layer " + std::to_string(l) + " must have " + std::to_string(target.size()) +
+                                " entries, got " + std::to_string(b.size()));
+  target = b.transpose();
+}
+
+template <class T>
+void Network<T>::set_parameters(const ConstVectorRef<T>& values) {
+  if (values.size() != num_parameters())
+    throw std::invalid_argument("expected " + std::to_string(num_parameters()) + " parameters, got " +
+                                std::to_string(values.size()));
+  parameters_ = values;
+}
+
+template <class T>
+void Network<T>::check_input(const ConstMatrixRef<T>& X) const {
+  if (X.rows() < 1) throw std::invalid_argument("X has no rows (empty data)");
+  if (X.cols() != input_dim_)
+    throw std::invalid_argument("X has " + std::to_string(X.cols()) + " features but the network expects " +
+                                std::to_string(input_dim_));
+}
+
+template <class T>
+void Network<T>::check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const {
+  check_input(X);
+  if (Y.rows() != X.rows())
+    throw std::invalid_argument("X has " + std::to_string(X.rows()) + " rows but Y has " + std::to_string(Y.rows()));
+  if (Y.cols() != output_dim())
+    throw std::invalid_argument("Y has " + std::to_string(Y.cols()) + " columns but the network has " +
+                                std::to_string(output_dim()) + " outputs");
+  if (loss_ == Loss::none) throw std::invalid_argument("the network has no loss; compile it with one first");
+}
+
+template <class T>
+void Network<T>::check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T> sample_weight) const {
+  if (sample_weight && sample_weight.size != X.rows())
+    throw std::invalid_argument("sample_weight has " + std::to_string(sample_weight.size) + " entries but X has " +
+                                std::to_string(X.rows()) + " rows");
+}
+
+// Only the members defined here (the class itself is instantiated in network.cpp).
+#define FASTMLP_INSTANTIATE(T)                                                                        \
+  template void Network<T>::check_layer_index(Index) const;                                           \
+  template void Network<T>::set_weights(Index, const ConstMatrixRef<T>&);                             \
+  template void Network<T>::set_bias(Index, const ConstVectorRef<T>&);                                \
+  template void Network<T>::set_parameters(const ConstVectorRef<T>&);                                 \
+  template void Network<T>::check_input(const ConstMatrixRef<T>&) const;                              \
+  template void Network<T>::check_targets(const ConstMatrixRef<T>&, const ConstMatrixRef<T>&) const;  \
+  template void Network<T>::check_sample_weight(const ConstMatrixRef<T>&, SampleWeights<T>) const;
+FASTMLP_INSTANTIATE(float)
+FASTMLP_INSTANTIATE(double)
+#undef FASTMLP_INSTANTIATE
+
+}  // namespace fastmlp
