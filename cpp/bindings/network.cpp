@@ -4,15 +4,26 @@
 // dtype) or are converted once by pybind11, arguments get their names, the GIL is released
 // around numeric work, and the engine's exceptions become Python's (std::invalid_argument is
 // ValueError, std::out_of_range is IndexError). Every check lives in fastmlp::Network.
+//
+// Threads: Python threads share a network through an AccessLock: any number of readers
+// (predict, evaluate, forward, reading parameters) run at once; a writer (training, setting
+// parameters or the optimiser) runs alone, and waiting readers let it go first. The lock is
+// always taken with the GIL released, so a writer that needs the GIL (the progress callback
+// of train_epoch) never waits for a thread that waits for it.
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "access_lock.hpp"
 #include "bindings.hpp"
 #include "fastmlp/fastmlp.hpp"
 
@@ -21,21 +32,28 @@ namespace py = pybind11;
 namespace fastmlp::bindings {
 namespace {
 
-// A network plus a lock: with the GIL released, two Python threads could otherwise drive
-// the same workspace at once.
 template <class T>
 struct BoundNetwork {
   Network<T> net;
-  std::mutex busy;
+  AccessLock access;
 
   BoundNetwork(Index input_dim, std::vector<LayerSpec> layers, const std::string& loss, std::uint64_t seed)
       : net(input_dim, std::move(layers), loss_from_name(loss), seed) {}
+  explicit BoundNetwork(const Network<T>& other) : net(other) {}
 
-  std::unique_lock<std::mutex> lock() {
-    std::unique_lock<std::mutex> guard(busy, std::try_to_lock);
-    if (!guard.owns_lock())
-      throw std::runtime_error("this network is already in use by another thread; give each thread its own model");
-    return guard;
+  // work(const Network&) among other readers; work(Network&) alone. The GIL is released
+  // before waiting and taken back after the lock is let go; work's result must be C++ data.
+  template <class Work>
+  auto read(Work&& work) {
+    py::gil_scoped_release release;
+    std::shared_lock<AccessLock> guard(access);
+    return work(static_cast<const Network<T>&>(net));
+  }
+  template <class Work>
+  auto write(Work&& work) {
+    py::gil_scoped_release release;
+    std::unique_lock<AccessLock> guard(access);
+    return work(net);
   }
 };
 
@@ -48,23 +66,27 @@ SampleWeights<T> weights_of(const OptionalWeights<T>& sample_weight) {
 }
 
 template <class T>
-py::list forward_caches(const Network<T>& net) {
-  py::list caches;
-  for (Index l = 0; l < net.num_layers(); ++l) caches.append(py::make_tuple(Matrix<T>(net.Z(l)), Matrix<T>(net.A(l))));
-  return caches;
+using LayerPairs = std::vector<std::pair<Matrix<T>, Vector<T>>>;
+
+template <class T>
+py::list forward_list(const std::vector<std::pair<Matrix<T>, Matrix<T>>>& caches) {
+  py::list list;
+  for (const auto& [Z, A] : caches) list.append(py::make_tuple(Z, A));
+  return list;
 }
 
 template <class T>
-py::list gradient_list(Network<T>& net) {
-  py::list grads;
-  for (Index l = 0; l < net.num_layers(); ++l)
-    grads.append(py::make_tuple(Matrix<T>(net.weight_gradient(l)), Vector<T>(net.bias_gradient(l).transpose())));
-  return grads;
+py::list gradient_list(const LayerPairs<T>& grads) {
+  py::list list;
+  for (const auto& [dW, db] : grads) list.append(py::make_tuple(dW, db));
+  return list;
 }
 
 template <class T, class Class>
 void bind_structure(Class& cls) {
   using Bound = BoundNetwork<T>;
+  using Net = Network<T>;
+  // The structure (sizes, activations) never changes after construction: no lock needed.
   cls.def(py::init<Index, std::vector<LayerSpec>, const std::string&, std::uint64_t>(), py::arg("input_dim"),
           py::arg("layers"), py::arg("loss") = "none", py::arg("seed") = 0, "layers: a list of LayerSpec.")
       .def_property_readonly("input_dim", [](Bound& b) { return b.net.input_dim(); })
@@ -73,95 +95,129 @@ void bind_structure(Class& cls) {
       .def_property_readonly("num_parameters", [](Bound& b) { return b.net.num_parameters(); })
       .def_property_readonly("dtype", [](Bound&) { return py::dtype::of<T>(); })
       .def_property(
-          "loss", [](Bound& b) { return loss_name(b.net.loss()); },
-          [](Bound& b, const std::string& loss) { b.net.set_loss(loss_from_name(loss)); })
+          "loss", [](Bound& b) { return b.read([](const Net& net) { return loss_name(net.loss()); }); },
+          [](Bound& b, const std::string& loss) {
+            const Loss parsed = loss_from_name(loss);
+            b.write([parsed](Net& net) { net.set_loss(parsed); });
+          })
       .def("layer_units", [](Bound& b, Index l) { b.net.check_layer_index(l); return b.net.layer(l).units; })
       .def("layer_activation",
            [](Bound& b, Index l) { b.net.check_layer_index(l); return activation_name(b.net.layer(l).activation); })
-      .def("reseed_shuffle", [](Bound& b, std::uint64_t seed) { auto g = b.lock(); b.net.reseed_shuffle(seed); },
-           py::arg("seed"));
+      .def("reseed_shuffle", [](Bound& b, std::uint64_t seed) { b.write([seed](Net& net) { net.reseed_shuffle(seed); }); },
+           py::arg("seed"))
+      .def("copy", [](Bound& b) { return b.read([](const Net& net) { return std::make_unique<Bound>(net); }); },
+           "An independent copy (parameters, optimiser state, shuffling), taken between two training steps.");
 }
 
 template <class T, class Class>
 void bind_parameters(Class& cls) {
   using Bound = BoundNetwork<T>;
+  using Net = Network<T>;
+  using VectorRef = Eigen::Ref<const Vector<T>>;
   // Parameters are handed out as copies: a user's saved W must not change under training.
-  cls.def("get_parameters", [](Bound& b) { return Vector<T>(b.net.parameters()); })
-      .def("set_parameters",
-           [](Bound& b, const Eigen::Ref<const Vector<T>>& values) { auto g = b.lock(); b.net.set_parameters(values); },
+  cls.def("get_parameters", [](Bound& b) { return b.read([](const Net& net) { return Vector<T>(net.parameters()); }); })
+      .def("set_parameters", [](Bound& b, const VectorRef& values) { b.write([&](Net& net) { net.set_parameters(values); }); },
            py::arg("values"))
-      .def("get_weights", [](Bound& b, Index l) { b.net.check_layer_index(l); return Matrix<T>(b.net.weights(l)); })
+      .def("get_weights",
+           [](Bound& b, Index l) {
+             return b.read([l](const Net& net) { net.check_layer_index(l); return Matrix<T>(net.weights(l)); });
+           })
       .def("get_bias",
-           [](Bound& b, Index l) { b.net.check_layer_index(l); return Vector<T>(b.net.bias(l).transpose()); })
+           [](Bound& b, Index l) {
+             return b.read([l](const Net& net) { net.check_layer_index(l); return Vector<T>(net.bias(l).transpose()); });
+           })
       .def("set_weights",
-           [](Bound& b, Index l, const Eigen::Ref<const Matrix<T>>& W) { auto g = b.lock(); b.net.set_weights(l, W); },
+           [](Bound& b, Index l, const Eigen::Ref<const Matrix<T>>& W) { b.write([&](Net& net) { net.set_weights(l, W); }); },
            py::arg("layer"), py::arg("W"))
-      .def("set_bias",
-           [](Bound& b, Index l, const Eigen::Ref<const Vector<T>>& bias) { auto g = b.lock(); b.net.set_bias(l, bias); },
+      .def("set_bias", [](Bound& b, Index l, const VectorRef& bias) { b.write([&](Net& net) { net.set_bias(l, bias); }); },
            py::arg("layer"), py::arg("b"));
 }
 
 template <class T, class Class>
 void bind_optimizer(Class& cls) {
   using Bound = BoundNetwork<T>;
+  using Net = Network<T>;
   cls.def("set_sgd",
           [](Bound& b, double lr, double momentum, bool nesterov, double weight_decay) {
-            auto g = b.lock();
-            b.net.set_optimizer(Optimizer<T>(SGDConfig{lr, momentum, nesterov, weight_decay}));
+            b.write([&](Net& net) { net.set_optimizer(Optimizer<T>(SGDConfig{lr, momentum, nesterov, weight_decay})); });
           },
           py::arg("learning_rate"), py::arg("momentum") = 0.0, py::arg("nesterov") = false,
           py::arg("weight_decay") = 0.0)
       .def("set_adam",
            [](Bound& b, double lr, double beta1, double beta2, double epsilon, double weight_decay) {
-             auto g = b.lock();
-             b.net.set_optimizer(Optimizer<T>(AdamConfig{lr, beta1, beta2, epsilon, weight_decay}));
+             b.write([&](Net& net) { net.set_optimizer(Optimizer<T>(AdamConfig{lr, beta1, beta2, epsilon, weight_decay})); });
            },
            py::arg("learning_rate") = 1e-3, py::arg("beta1") = 0.9, py::arg("beta2") = 0.999,
            py::arg("epsilon") = 1e-8, py::arg("weight_decay") = 0.0)
       .def_property(
-          "learning_rate", [](Bound& b) { return b.net.optimizer().learning_rate(); },
-          [](Bound& b, double lr) { b.net.optimizer().set_learning_rate(lr); })
-      .def_property_readonly("optimizer_steps", [](Bound& b) { return b.net.optimizer().steps_taken(); });
+          "learning_rate", [](Bound& b) { return b.read([](const Net& net) { return net.optimizer().learning_rate(); }); },
+          [](Bound& b, double lr) { b.write([lr](Net& net) { net.optimizer().set_learning_rate(lr); }); })
+      .def_property_readonly("optimizer_steps",
+                             [](Bound& b) { return b.read([](const Net& net) { return net.optimizer().steps_taken(); }); });
 }
 
 template <class T, class Class>
-void bind_passes(Class& cls) {
+void bind_inference(Class& cls) {
   using Bound = BoundNetwork<T>;
+  using Net = Network<T>;
   using Ref = Eigen::Ref<const Matrix<T>>;
-  using Weights = OptionalWeights<T>;
   cls.def("forward",
           [](Bound& b, const Ref& X) {
-            auto g = b.lock();
-            {
-              py::gil_scoped_release release;
-              b.net.forward(X);
-            }
-            return forward_caches(b.net);
+            auto caches = b.read([&](const Net& net) {
+              ForwardCache<T> cache;
+              net.forward(X, cache);
+              std::vector<std::pair<Matrix<T>, Matrix<T>>> copies;
+              for (Index l = 0; l < net.num_layers(); ++l) copies.emplace_back(cache.Z(l), cache.A(l));
+              return copies;
+            });
+            return forward_list<T>(caches);
           },
           py::arg("X"), "Forward propagation; returns [(Z, A)] per layer (copies).")
-      .def("gradients",
-           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
-             auto g = b.lock();
-             double loss;
-             {
-               py::gil_scoped_release release;
-               loss = b.net.compute_gradients(X, Y, weights_of(sample_weight));
-             }
-             return py::make_tuple(loss, gradient_list(b.net));
+      .def("predict",
+           [](Bound& b, const Ref& X) {
+             py::array_t<T, py::array::c_style> out({X.rows(), b.net.output_dim()});
+             Eigen::Map<Matrix<T>> view(out.mutable_data(), X.rows(), b.net.output_dim());
+             b.read([&](const Net& net) { net.predict(X, view); });
+             return out;
            },
-           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(),
-           "Backpropagation without an update; returns (loss, [(dW, db)] per layer).")
+           py::arg("X"))
+      .def("evaluate",
+           [](Bound& b, const Ref& X, const Ref& Y, const OptionalWeights<T>& sample_weight) {
+             return b.read([&](const Net& net) { return net.evaluate(X, Y, weights_of(sample_weight)); });
+           },
+           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none())
+      .def_static(
+          "_input_address", [](const Ref& X) { return reinterpret_cast<std::uintptr_t>(X.data()); }, py::arg("X"),
+          "Test hook, not API: the address of the data the engine sees for X (X.ctypes.data when no copy was made).");
+}
+
+template <class T, class Class>
+void bind_training(Class& cls) {
+  using Bound = BoundNetwork<T>;
+  using Net = Network<T>;
+  using Ref = Eigen::Ref<const Matrix<T>>;
+  using Weights = OptionalWeights<T>;
+  cls.def("gradients",
+          [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
+            auto [loss, grads] = b.write([&](Net& net) {
+              const double value = net.compute_gradients(X, Y, weights_of(sample_weight));
+              LayerPairs<T> copies;
+              for (Index l = 0; l < net.num_layers(); ++l)
+                copies.emplace_back(net.weight_gradient(l), net.bias_gradient(l).transpose());
+              return std::make_pair(value, std::move(copies));
+            });
+            return py::make_tuple(loss, gradient_list<T>(grads));
+          },
+          py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(),
+          "Backpropagation without an update; returns (loss, [(dW, db)] per layer).")
       .def("train_batch",
            [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
-             auto g = b.lock();
-             py::gil_scoped_release release;
-             return b.net.train_batch(X, Y, weights_of(sample_weight));
+             return b.write([&](Net& net) { return net.train_batch(X, Y, weights_of(sample_weight)); });
            },
            py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none())
       .def("train_epoch",
            [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight, Index batch_size, bool shuffle,
               const py::object& progress) {
-             auto g = b.lock();
              // A few times a second the engine takes the GIL back: to move a progress bar and to
              // let Ctrl-C stop a long epoch (a raised KeyboardInterrupt unwinds out of the loop).
              auto report = [&progress](Index samples_done) {
@@ -169,8 +225,9 @@ void bind_passes(Class& cls) {
                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
                if (!progress.is_none()) progress(samples_done);
              };
-             py::gil_scoped_release release;
-             return b.net.train_epoch(X, Y, weights_of(sample_weight), batch_size, shuffle, report);
+             return b.write([&](Net& net) {
+               return net.train_epoch(X, Y, weights_of(sample_weight), batch_size, shuffle, report);
+             });
            },
            py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(), py::arg("batch_size") = 32,
            py::arg("shuffle") = true, py::arg("progress") = py::none(),
@@ -178,33 +235,13 @@ void bind_passes(Class& cls) {
       .def("train_epochs",
            [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight, Index batch_size, bool shuffle,
               Index epochs) {
-             auto g = b.lock();
-             py::gil_scoped_release release;
-             return b.net.train_epochs(X, Y, weights_of(sample_weight), batch_size, shuffle, epochs);
+             return b.write([&](Net& net) {
+               return net.train_epochs(X, Y, weights_of(sample_weight), batch_size, shuffle, epochs);
+             });
            },
            py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(), py::arg("batch_size") = 32,
            py::arg("shuffle") = true, py::arg("epochs") = 1,
-           "Several epochs in one call; stops after an epoch that diverged.")
-      .def("predict",
-           [](Bound& b, const Ref& X) {
-             auto g = b.lock();
-             py::array_t<T, py::array::c_style> out({X.rows(), b.net.output_dim()});
-             Eigen::Map<Matrix<T>> view(out.mutable_data(), X.rows(), b.net.output_dim());
-             py::gil_scoped_release release;
-             b.net.predict(X, view);
-             return out;
-           },
-           py::arg("X"))
-      .def("evaluate",
-           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
-             auto g = b.lock();
-             py::gil_scoped_release release;
-             return b.net.evaluate(X, Y, weights_of(sample_weight));
-           },
-           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none())
-      .def_static(
-          "_input_address", [](const Ref& X) { return reinterpret_cast<std::uintptr_t>(X.data()); }, py::arg("X"),
-          "Test hook, not API: the address of the data the engine sees for X (X.ctypes.data when no copy was made).");
+           "Several epochs in one call; stops after an epoch that diverged.");
 }
 
 template <class T>
@@ -215,7 +252,8 @@ void bind_network(py::module_& m, const char* name) {
   bind_structure<T>(cls);
   bind_parameters<T>(cls);
   bind_optimizer<T>(cls);
-  bind_passes<T>(cls);
+  bind_inference<T>(cls);
+  bind_training<T>(cls);
 }
 
 std::string layer_spec_repr(const LayerSpec& spec) {

@@ -1,5 +1,6 @@
 #include "fastmlp/network.hpp"
 
+#include "checked_size.hpp"
 #include "fastmlp/threads.hpp"
 #include "parallel.hpp"
 
@@ -12,46 +13,18 @@
 #include <string>
 
 namespace fastmlp {
-namespace {
-
-std::string layer_label(Index l) { return "layer " + std::to_string(l); }
-
-}  // namespace
 
 template <class T>
 Network<T>::Network(Index input_dim, std::vector<LayerSpec> layers, Loss loss, std::uint64_t seed)
     : input_dim_(input_dim), layers_(std::move(layers)), loss_(Loss::none) {
   get_num_threads();  // first use fixes Eigen's own GEMM to one thread (see parallel.hpp)
-  if (input_dim_ < 1) throw std::invalid_argument("input_dim must be at least 1, got " + std::to_string(input_dim_));
-  if (layers_.empty()) throw std::invalid_argument("a network needs at least one layer");
-  const Index last = num_layers() - 1;
-  Index size = 0;
-  for (Index l = 0; l <= last; ++l) {
-    const LayerSpec& spec = layer(l);
-    if (spec.units < 1)
-      throw std::invalid_argument(layer_label(l) + " has " + std::to_string(spec.units) + " units; it needs at least 1");
-    if (!std::isfinite(spec.negative_slope))
-      throw std::invalid_argument(layer_label(l) + ": negative_slope must be finite");
-    if (l < last && spec.activation == Activation::step)
-      throw std::invalid_argument(layer_label(l) +
-                                  ": step has no useful derivative (zero almost everywhere), so backpropagation "
-                                  "cannot pass through it; it can only be the output of a perceptron");
-    if (l < last && spec.activation == Activation::softmax)
-      throw std::invalid_argument(layer_label(l) +
-                                  ": softmax normalises across a layer's outputs and belongs only at the output, "
-                                  "with cross_entropy");
-    weight_offsets_.push_back(size);
-    size += layer_input_dim(l) * spec.units;
-    bias_offsets_.push_back(size);
-    size += spec.units;
-  }
+  lay_out_parameters();  // checks every layer and its size (network_checks.cpp)
+  const Index size = bias_offsets_.back() + output_dim();
   parameters_ = Vector<T>::Zero(size);
   gradients_ = Vector<T>::Zero(size);
   set_loss(loss);
   initialize(seed);
   set_optimizer(Optimizer<T>());
-  z_.resize(layers_.size());
-  a_.resize(layers_.size());
   delta_.resize(layers_.size());
 }
 
@@ -81,6 +54,17 @@ void Network<T>::set_optimizer(Optimizer<T> optimizer) {
 }
 
 template <class T>
+ConstMatrixMap<T> Network<T>::weights(Index l) const {
+  return ConstMatrixMap<T>(parameters_.data() + weight_offsets_.at(static_cast<std::size_t>(l)), layer_input_dim(l),
+                           layer(l).units);
+}
+
+template <class T>
+ConstRowVectorMap<T> Network<T>::bias(Index l) const {
+  return ConstRowVectorMap<T>(parameters_.data() + bias_offsets_.at(static_cast<std::size_t>(l)), layer(l).units);
+}
+
+template <class T>
 MatrixMap<T> Network<T>::view_weights(Vector<T>& flat, Index l) {
   return MatrixMap<T>(flat.data() + weight_offsets_.at(static_cast<std::size_t>(l)), layer_input_dim(l),
                       layer(l).units);
@@ -89,17 +73,6 @@ MatrixMap<T> Network<T>::view_weights(Vector<T>& flat, Index l) {
 template <class T>
 RowVectorMap<T> Network<T>::view_bias(Vector<T>& flat, Index l) {
   return RowVectorMap<T>(flat.data() + bias_offsets_.at(static_cast<std::size_t>(l)), layer(l).units);
-}
-
-template <class T>
-void Network<T>::ensure_capacity(Index rows) {
-  if (rows <= capacity_) return;
-  for (Index l = 0; l < num_layers(); ++l) {
-    const auto i = static_cast<std::size_t>(l);
-    z_[i].resize(rows, layer(l).units);
-    a_[i].resize(rows, layer(l).units);
-  }
-  capacity_ = rows;
 }
 
 template <class T>
@@ -114,50 +87,53 @@ template <class T>
 Index Network<T>::inference_chunk_rows(Index m) const {
   // As many rows as keep Z and A of every layer within a fixed budget: large chunks let the
   // products run at full speed, the budget keeps memory flat however many rows come.
+  // The chunk depends on the network's shape only, never on what ran before, so a call's
+  // result does not depend on other calls (or threads) either.
   constexpr double kBudgetBytes = 16.0 * 1024 * 1024;
-  Index units = 0;
-  for (const auto& spec : layers_) units += spec.units;
-  const auto budget_rows = static_cast<Index>(kBudgetBytes / (2.0 * sizeof(T) * static_cast<double>(units)));
-  return std::min(m, std::max({capacity_, Index{256}, std::min(budget_rows, Index{8192})}));
+  double units = 0;
+  for (const auto& spec : layers_) units += static_cast<double>(spec.units);
+  const auto budget_rows = static_cast<Index>(std::min(8192.0, kBudgetBytes / (2.0 * sizeof(T) * units)));
+  return std::min(m, std::max(Index{256}, budget_rows));
 }
 
 template <class T>
 void Network<T>::ensure_batch_buffers(Index rows) {
   if (x_batch_.rows() >= rows) return;
+  detail::checked_product(rows, std::max(input_dim_, output_dim()), "the shuffled batch buffer");
   x_batch_.resize(rows, input_dim_);
   y_batch_.resize(rows, output_dim());
   w_batch_.resize(rows);
 }
 
 template <class T>
-void Network<T>::forward_rows(const ConstMatrixRef<T>& X) {
+void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const {
   const Index m = X.rows();
-  ensure_capacity(m);
+  reserve(cache, m);
   for (Index l = 0; l < num_layers(); ++l) {
     const auto i = static_cast<std::size_t>(l);
-    // Engine layer l is the notes' layer l+1; "A[l-1]" below is X for l = 0, else a_[l-1].
-    auto Z_l = z_[i].topRows(m);
+    // Engine layer l is the notes' layer l+1; "A[l-1]" below is X for l = 0, else cache.a[l-1].
+    auto Z_l = cache.z[i].topRows(m);
     // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
     Z_l.rowwise() = bias(l);  // Z[l] = b[l] (broadcast over the m rows) ...
     if (m == 1) {
       if (l == 0)
         vector_times_weights(X.row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
       else
-        vector_times_weights(a_[i - 1].row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
+        vector_times_weights(cache.a[i - 1].row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
     } else if (l == 0) {
       multiply<T>(Z_l, X, weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l], A[l-1] = X
     } else {
-      multiply<T>(Z_l, a_[i - 1].topRows(m), weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l]
+      multiply<T>(Z_l, cache.a[i - 1].topRows(m), weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l]
     }
     // A[l] = f_l(Z[l])
-    activate<T>(layer(l).activation, static_cast<T>(layer(l).negative_slope), Z_l, a_[i].topRows(m));
+    activate<T>(layer(l).activation, static_cast<T>(layer(l).negative_slope), Z_l, cache.a[i].topRows(m));
   }
-  cached_rows_ = m;
+  cache.rows = m;
 }
 
 template <class T>
 template <class RowExpression, class Destination>
-void Network<T>::vector_times_weights(const RowExpression& row, Index l, Destination& Z) {
+void Network<T>::vector_times_weights(const RowExpression& row, Index l, Destination& Z) const {
   // One row is a vector-matrix product; multiply() runs it as GEMV, which reads W once where
   // GEMM would first pack (copy) all of it, and splits a large W's columns between threads.
   multiply<T>(Z, row, weights(l), true);  // z[l] += a[l-1]·W[l]
@@ -166,12 +142,29 @@ void Network<T>::vector_times_weights(const RowExpression& row, Index l, Destina
 template <class T>
 void Network<T>::forward(const ConstMatrixRef<T>& X) {
   check_input(X);
-  forward_rows(X);
+  forward_rows(X, cache_);
+}
+
+template <class T>
+void Network<T>::forward(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const {
+  check_input(X);
+  forward_rows(X, cache);
+}
+
+template <class T>
+template <class Pass>
+void Network<T>::with_borrowed_cache(const Pass& pass) const {
+  struct Lease {
+    ForwardCachePool<T>& pool;
+    std::unique_ptr<ForwardCache<T>> cache;
+    ~Lease() { pool.give_back(std::move(cache)); }
+  } lease{inference_caches_, inference_caches_.take()};
+  pass(*lease.cache);
 }
 
 template <class T>
 double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
-  const Index m = cached_rows_;
+  const Index m = cache_.rows;
   if (m != X.rows() || X.cols() != input_dim_)
     throw std::invalid_argument("backward needs the batch that was last passed to forward");
   check_targets(X, Y);
@@ -182,22 +175,22 @@ double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>&
   // delta_[l] holds dZ[l] once layer l is reached; before that it receives dA[l].
   MatrixRef<T> output_delta = delta_[L].topRows(m);
   // dZ[L] = (P − Y)/m for the fused pairs, else dA[L] ⊙ f'(Z[L]) (loss.hpp)
-  const double loss = loss_and_output_delta<T>(loss_, output_activation(), output_slope(), z_[L].topRows(m),
-                                               a_[L].topRows(m), Y, sample_weight.data, &output_delta);
+  const double loss = loss_and_output_delta<T>(loss_, output_activation(), output_slope(), cache_.z[L].topRows(m),
+                                               cache_.a[L].topRows(m), Y, sample_weight.data, &output_delta);
   for (Index l = last; l >= 0; --l) {
     const auto i = static_cast<std::size_t>(l);
     auto dZ = delta_[i].topRows(m);
     if (l == 0)
       multiply_transposed_left<T>(weight_gradient(l), X, dZ);  // dW[l] = A[l-1]ᵀ·dZ[l], A[l-1] = X
     else
-      multiply_transposed_left<T>(weight_gradient(l), a_[i - 1].topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
+      multiply_transposed_left<T>(weight_gradient(l), cache_.a[i - 1].topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
     bias_gradient(l) = dZ.colwise().sum();  // db[l] = column sums of dZ[l]
     if (l == 0) break;  // no gradient with respect to the input data
     auto dA_prev = delta_[i - 1].topRows(m);
     multiply_transposed_right<T>(dA_prev, dZ, weights(l));  // dA[l-1] = dZ[l]·W[l]ᵀ
     // dZ[l-1] = dA[l-1] ⊙ f'_{l-1}(Z[l-1]), in place
     multiply_by_derivative<T>(layer(l - 1).activation, static_cast<T>(layer(l - 1).negative_slope),
-                              z_[i - 1].topRows(m), a_[i - 1].topRows(m), dA_prev);
+                              cache_.z[i - 1].topRows(m), cache_.a[i - 1].topRows(m), dA_prev);
   }
   return loss;
 }
@@ -206,7 +199,7 @@ template <class T>
 double Network<T>::compute_gradients(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
                                      SampleWeights<T> sample_weight) {
   check_targets(X, Y);
-  forward_rows(X);
+  forward_rows(X, cache_);
   return backward(X, Y, sample_weight);
 }
 
@@ -242,6 +235,15 @@ void Network<T>::gather_rows(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>
 }
 
 template <class T>
+void Network<T>::shuffle_order(Index m) {
+  order_.resize(static_cast<std::size_t>(m));
+  std::iota(order_.begin(), order_.end(), Index{0});
+  for (Index i = m - 1; i > 0; --i)  // Fisher-Yates with the portable generator
+    std::swap(order_[static_cast<std::size_t>(i)],
+              order_[static_cast<std::size_t>(shuffle_random_.below(static_cast<std::uint64_t>(i + 1)))]);
+}
+
+template <class T>
 PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
                                    SampleWeights<T> sample_weight, Index batch_size, bool shuffle,
                                    const ProgressCallback& progress, double progress_interval) {
@@ -250,17 +252,13 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
   if (batch_size < 1) throw std::invalid_argument("batch_size must be at least 1, got " + std::to_string(batch_size));
   const Index m = X.rows();
   batch_size = std::min(batch_size, m);
-  ensure_capacity(batch_size);
+  reserve(cache_, batch_size);
   snapshot_ = parameters_;
   optimizer_snapshot_ = optimizer_.state();
 
   if (shuffle) {
     ensure_batch_buffers(batch_size);
-    order_.resize(static_cast<std::size_t>(m));
-    std::iota(order_.begin(), order_.end(), Index{0});
-    for (Index i = m - 1; i > 0; --i)  // Fisher-Yates with the portable generator
-      std::swap(order_[static_cast<std::size_t>(i)],
-                order_[static_cast<std::size_t>(shuffle_random_.below(static_cast<std::uint64_t>(i + 1)))]);
+    shuffle_order(m);
   }
 
   PassResult result;
@@ -272,12 +270,12 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
     double loss;
     if (shuffle) {
       gather_rows(X, Y, sample_weight, start, rows);
-      forward_rows(x_batch_.topRows(rows));
+      forward_rows(x_batch_.topRows(rows), cache_);
       loss = backward(x_batch_.topRows(rows), y_batch_.topRows(rows),
                       sample_weight ? SampleWeights<T>(w_batch_.data(), rows) : SampleWeights<T>());
       if (classify) result.correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
     } else {
-      forward_rows(X.middleRows(start, rows));
+      forward_rows(X.middleRows(start, rows), cache_);
       loss = backward(X.middleRows(start, rows), Y.middleRows(start, rows), sample_weight.segment(start, rows));
       if (classify) result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
     }
@@ -320,41 +318,44 @@ std::vector<PassResult> Network<T>::train_epochs(const ConstMatrixRef<T>& X, con
 }
 
 template <class T>
-void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) {
+void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) const {
   check_input(X);
   if (!X.allFinite()) throw std::invalid_argument("X contains NaN or infinity");
   const Index m = X.rows();
   if (out.rows() != m || out.cols() != output_dim())
     throw std::invalid_argument("predict: output buffer has the wrong shape");
   const Index chunk = inference_chunk_rows(m);
-  for (Index start = 0; start < m; start += chunk) {
-    const Index rows = std::min(chunk, m - start);
-    forward_rows(X.middleRows(start, rows));
-    out.middleRows(start, rows) = output();
-  }
+  with_borrowed_cache([&](ForwardCache<T>& cache) {
+    for (Index start = 0; start < m; start += chunk) {
+      const Index rows = std::min(chunk, m - start);
+      forward_rows(X.middleRows(start, rows), cache);
+      out.middleRows(start, rows) = cache.A(num_layers() - 1);
+    }
+  });
 }
 
 template <class T>
 PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
-                                SampleWeights<T> sample_weight) {
+                                SampleWeights<T> sample_weight) const {
   check_targets(X, Y);
   check_sample_weight(X, sample_weight);
   const Index m = X.rows();
   const Index chunk = inference_chunk_rows(m);
-  const auto L = static_cast<std::size_t>(num_layers() - 1);
+  const Index last = num_layers() - 1;
   PassResult result;
   double loss_sum = 0.0;
-  for (Index start = 0; start < m; start += chunk) {
-    const Index rows = std::min(chunk, m - start);
-    forward_rows(X.middleRows(start, rows));
-    loss_sum += static_cast<double>(rows) *
-                loss_and_output_delta<T>(loss_, output_activation(), output_slope(), z_[L].topRows(rows),
-                                         a_[L].topRows(rows), Y.middleRows(start, rows),
-                                         sample_weight.segment(start, rows).data, nullptr);
-    if (is_classification(loss_))
-      result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
-    result.samples += rows;
-  }
+  with_borrowed_cache([&](ForwardCache<T>& cache) {
+    for (Index start = 0; start < m; start += chunk) {
+      const Index rows = std::min(chunk, m - start);
+      forward_rows(X.middleRows(start, rows), cache);
+      loss_sum += static_cast<double>(rows) *
+                  loss_and_output_delta<T>(loss_, output_activation(), output_slope(), cache.Z(last), cache.A(last),
+                                           Y.middleRows(start, rows), sample_weight.segment(start, rows).data, nullptr);
+      if (is_classification(loss_))
+        result.correct += count_correct<T>(output_activation(), cache.A(last), Y.middleRows(start, rows));
+      result.samples += rows;
+    }
+  });
   result.loss = loss_sum / static_cast<double>(m);
   result.finite = std::isfinite(result.loss);
   return result;

@@ -2,6 +2,9 @@
 // engine refuses wrong shapes itself, so C++ callers get the same errors as Python users.
 #include "fastmlp/network.hpp"
 
+#include "checked_size.hpp"
+
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -10,7 +13,56 @@ namespace {
 
 std::string shape(Index rows, Index cols) { return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")"; }
 
+std::string layer_label(Index l) { return "layer " + std::to_string(l); }
+
+void check_layer(const LayerSpec& spec, Index l, bool hidden) {
+  if (spec.units < 1)
+    throw std::invalid_argument(layer_label(l) + " has " + std::to_string(spec.units) + " units; it needs at least 1");
+  if (!std::isfinite(spec.negative_slope)) throw std::invalid_argument(layer_label(l) + ": negative_slope must be finite");
+  if (hidden && spec.activation == Activation::step)
+    throw std::invalid_argument(layer_label(l) +
+                                ": step has no useful derivative (zero almost everywhere), so backpropagation "
+                                "cannot pass through it; it can only be the output of a perceptron");
+  if (hidden && spec.activation == Activation::softmax)
+    throw std::invalid_argument(layer_label(l) +
+                                ": softmax normalises across a layer's outputs and belongs only at the output, "
+                                "with cross_entropy");
+}
+
 }  // namespace
+
+template <class T>
+void Network<T>::lay_out_parameters() {
+  if (input_dim_ < 1) throw std::invalid_argument("input_dim must be at least 1, got " + std::to_string(input_dim_));
+  if (layers_.empty()) throw std::invalid_argument("a network needs at least one layer");
+  const Index last = num_layers() - 1;
+  Index size = 0;
+  for (Index l = 0; l <= last; ++l) {
+    const LayerSpec& spec = layer(l);
+    check_layer(spec, l, l < last);
+    // Every product of dimensions is checked: Dense(2**62) must be refused, not wrap around.
+    const std::string what = layer_label(l) + " (" + std::to_string(layer_input_dim(l)) + " inputs, " +
+                             std::to_string(spec.units) + " units) needs too many weights";
+    weight_offsets_.push_back(size);
+    size = detail::checked_sum(size, detail::checked_product(layer_input_dim(l), spec.units, what), what);
+    bias_offsets_.push_back(size);
+    size = detail::checked_sum(size, spec.units, layer_label(l) + ": the parameter total is too large");
+  }
+}
+
+template <class T>
+void Network<T>::reserve(ForwardCache<T>& cache, Index rows) const {
+  if (rows <= cache.capacity && cache.z.size() == layers_.size()) return;
+  cache.z.resize(layers_.size());
+  cache.a.resize(layers_.size());
+  for (Index l = 0; l < num_layers(); ++l) {
+    const auto i = static_cast<std::size_t>(l);
+    detail::checked_product(rows, layer(l).units, layer_label(l) + ": the cache of " + std::to_string(rows) + " rows");
+    cache.z[i].resize(rows, layer(l).units);
+    cache.a[i].resize(rows, layer(l).units);
+  }
+  cache.capacity = rows;
+}
 
 template <class T>
 void Network<T>::check_layer_index(Index l) const {
@@ -75,6 +127,8 @@ void Network<T>::check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T
 
 // Only the members defined here (the class itself is instantiated in network.cpp).
 #define FASTMLP_INSTANTIATE(T)                                                                        \
+  template void Network<T>::lay_out_parameters();                                                     \
+  template void Network<T>::reserve(ForwardCache<T>&, Index) const;                                   \
   template void Network<T>::check_layer_index(Index) const;                                           \
   template void Network<T>::set_weights(Index, const ConstMatrixRef<T>&);                             \
   template void Network<T>::set_bias(Index, const ConstVectorRef<T>&);                                \

@@ -75,7 +75,9 @@ def network_description(model: Any, kind: str = "Sequential") -> Description:
 def network_tensors(model: Any, include_optimizer: bool = False) -> Tensors:
     """Weights, biases, preprocessing and a golden input with its prediction, of a built Sequential;
     with include_optimizer, also the optimiser's state vectors (training_tensors)."""
-    network = model.engine
+    # One copy taken between two training steps: while another thread trains the model, every
+    # tensor and the golden output below still come from the same weights.
+    network = model.engine.copy()
     tensors: Tensors = {}
     for index in range(len(model.layers)):
         tensors[f"layers.{index}.W"] = network.get_weights(index)
@@ -87,7 +89,8 @@ def network_tensors(model: Any, include_optimizer: bool = False) -> Tensors:
         tensors["preprocessing.scale"] = np.asarray(model.preprocessing.scale_, dtype=np.float64)
     golden = golden.astype(model.dtype)
     tensors["golden.input"] = golden
-    tensors["golden.output"] = model.predict(golden)
+    features = golden if model.preprocessing is None else model.preprocessing.transform(golden.astype(np.float64))
+    tensors["golden.output"] = network.predict(np.ascontiguousarray(features, dtype=model.dtype))
     if include_optimizer and model.optimizer is not None:
         tensors.update(training_tensors(network))
     return tensors

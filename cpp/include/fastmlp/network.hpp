@@ -10,10 +10,18 @@
 // gradients in a second vector of the same layout; layers are views into them. The cache
 // (Z, A and the deltas of each layer) is a workspace sized for the largest batch seen, so
 // training allocates nothing per batch.
+//
+// Threads: the const members (predict, evaluate, forward into a caller's cache, reading
+// parameters) may run in any number of threads at once: each call borrows its own forward
+// cache and never writes the weights, so the results equal serial calls bit for bit. A
+// non-const member (training, setting parameters) must not overlap any other call; the
+// Python binding enforces that with a readers-writer lock.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "fastmlp/activation.hpp"
@@ -41,11 +49,48 @@ struct PassResult {
   bool finite = true;  // false: the loss or the weights became NaN/inf and were rolled back
 };
 
+// Z and A of every layer for up to `capacity` rows: what forward propagation leaves behind.
+template <class T>
+struct ForwardCache {
+  std::vector<Matrix<T>> z, a;
+  Index capacity = 0;
+  Index rows = 0;  // of the last forward pass
+  auto Z(Index l) const { return z[static_cast<std::size_t>(l)].topRows(rows); }
+  auto A(Index l) const { return a[static_cast<std::size_t>(l)].topRows(rows); }
+};
+
+// Forward caches that const inference borrows, one per call in flight, kept for the next
+// calls so that a steady stream of predictions allocates nothing. Copies start empty.
+template <class T>
+class ForwardCachePool {
+ public:
+  ForwardCachePool() = default;
+  ForwardCachePool(const ForwardCachePool&) {}
+  ForwardCachePool& operator=(const ForwardCachePool&) { return *this; }
+
+  std::unique_ptr<ForwardCache<T>> take() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (free_.empty()) return std::make_unique<ForwardCache<T>>();
+    std::unique_ptr<ForwardCache<T>> cache = std::move(free_.back());
+    free_.pop_back();
+    return cache;
+  }
+  void give_back(std::unique_ptr<ForwardCache<T>> cache) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    free_.push_back(std::move(cache));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<ForwardCache<T>>> free_;
+};
+
 template <class T>
 class Network {
  public:
   // Throws std::invalid_argument for zero-sized layers, softmax or step in a hidden layer,
-  // and an output activation that does not fit the loss.
+  // an output activation that does not fit the loss, and sizes (n_in × units, the parameter
+  // total) too large to address, naming the layer.
   Network(Index input_dim, std::vector<LayerSpec> layers, Loss loss = Loss::none, std::uint64_t seed = 0);
 
   Index input_dim() const { return input_dim_; }
@@ -72,6 +117,8 @@ class Network {
   const Vector<T>& gradients() const { return gradients_; }
   MatrixMap<T> weights(Index l) { return view_weights(parameters_, l); }
   RowVectorMap<T> bias(Index l) { return view_bias(parameters_, l); }
+  ConstMatrixMap<T> weights(Index l) const;
+  ConstRowVectorMap<T> bias(Index l) const;
   MatrixMap<T> weight_gradient(Index l) { return view_weights(gradients_, l); }
   RowVectorMap<T> bias_gradient(Index l) { return view_bias(gradients_, l); }
 
@@ -82,14 +129,19 @@ class Network {
   void set_parameters(const ConstVectorRef<T>& values);
 
   Optimizer<T>& optimizer() { return optimizer_; }
+  const Optimizer<T>& optimizer() const { return optimizer_; }
   void set_optimizer(Optimizer<T> optimizer);
 
-  // Forward propagation of X (m × input_dim), caching Z and A of every layer.
+  // Forward propagation of X (m × input_dim), caching Z and A of every layer in the
+  // network's own cache (read by Z, A, output and backward).
   void forward(const ConstMatrixRef<T>& X);
-  Index cached_rows() const { return cached_rows_; }
-  auto Z(Index l) const { return z_[static_cast<std::size_t>(l)].topRows(cached_rows_); }
-  auto A(Index l) const { return a_[static_cast<std::size_t>(l)].topRows(cached_rows_); }
+  Index cached_rows() const { return cache_.rows; }
+  auto Z(Index l) const { return cache_.Z(l); }
+  auto A(Index l) const { return cache_.A(l); }
   auto output() const { return A(num_layers() - 1); }
+
+  // The same into a cache of the caller's (grown as needed): safe in many threads at once.
+  void forward(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const;
 
   // Backpropagation of the batch last passed to forward(); X must be that batch. Fills the
   // gradient vector (no gradient with respect to X is computed) and returns the loss.
@@ -121,10 +173,11 @@ class Network {
                                        SampleWeights<T> sample_weight, Index batch_size, bool shuffle, Index epochs);
 
   // Output activations for X, written to `out` (m × output_dim), in chunks. X must be finite.
-  void predict(const ConstMatrixRef<T>& X, MatrixRef<T> out);
+  void predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) const;
 
   // Loss and correct count over a whole data set, in chunks, no update.
-  PassResult evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {});
+  PassResult evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
+                      SampleWeights<T> sample_weight = {}) const;
 
   // Shape checks shared by every entry point; throw std::invalid_argument naming the problem.
   void check_input(const ConstMatrixRef<T>& X) const;
@@ -134,17 +187,22 @@ class Network {
  private:
   static constexpr std::uint64_t kShuffleStream = 0x5DEECE66DULL;
 
+  void lay_out_parameters();
   MatrixMap<T> view_weights(Vector<T>& flat, Index l);
   RowVectorMap<T> view_bias(Vector<T>& flat, Index l);
-  void ensure_capacity(Index rows);
+  void reserve(ForwardCache<T>& cache, Index rows) const;
   void ensure_delta_capacity(Index rows);
   Index inference_chunk_rows(Index m) const;
   void ensure_batch_buffers(Index rows);
-  void forward_rows(const ConstMatrixRef<T>& X);
+  void shuffle_order(Index m);
+  void forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const;
+  // Runs `pass(cache)` with a cache borrowed from the pool (returned even on an exception).
+  template <class Pass>
+  void with_borrowed_cache(const Pass& pass) const;
   void gather_rows(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
                    Index start, Index rows);
   template <class RowExpression, class Destination>
-  void vector_times_weights(const RowExpression& row, Index l, Destination& Z);
+  void vector_times_weights(const RowExpression& row, Index l, Destination& Z) const;
   Activation output_activation() const { return layers_.back().activation; }
   T output_slope() const { return static_cast<T>(layers_.back().negative_slope); }
 
@@ -158,16 +216,18 @@ class Network {
   Optimizer<T> optimizer_;
   Random shuffle_random_{0};
 
-  // Workspace, sized once for the largest batch.
-  Index capacity_ = 0;
+  // Training workspace, sized once for the largest batch.
+  ForwardCache<T> cache_;
   Index delta_capacity_ = 0;
-  Index cached_rows_ = 0;
-  std::vector<Matrix<T>> z_, a_, delta_;
+  std::vector<Matrix<T>> delta_;
   Matrix<T> x_batch_, y_batch_;
   Vector<T> w_batch_;
   std::vector<Index> order_;
   Vector<T> snapshot_;
   typename Optimizer<T>::State optimizer_snapshot_;
+
+  // Forward caches of const inference (predict, evaluate) in flight.
+  mutable ForwardCachePool<T> inference_caches_;
 };
 
 }  // namespace fastmlp
