@@ -20,6 +20,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -153,7 +154,31 @@ void bind_optimizer(Class& cls) {
           "learning_rate", [](Bound& b) { return b.read([](const Net& net) { return net.optimizer().learning_rate(); }); },
           [](Bound& b, double lr) { b.write([lr](Net& net) { net.optimizer().set_learning_rate(lr); }); })
       .def_property_readonly("optimizer_steps",
-                             [](Bound& b) { return b.read([](const Net& net) { return net.optimizer().steps_taken(); }); });
+                             [](Bound& b) { return b.read([](const Net& net) { return net.optimizer().steps_taken(); }); })
+      .def("reset_optimizer", [](Bound& b) { b.write([](Net& net) { net.optimizer().reset_state(); }); },
+           "Forget the optimiser's moments and step count (the parameters stay).")
+      // The training state beyond the parameters, for files and pickles that resume exactly.
+      .def("get_optimizer_state",
+           [](Bound& b) {
+             // Copied under the lock with the GIL released; Python objects are made after, with the GIL.
+             return b.read([](const Net& net) {
+               const auto& state = net.optimizer().state();
+               return std::make_tuple(Vector<T>(state.first), Vector<T>(state.second), state.steps);
+             });
+           },
+           "(first, second, steps): SGD's velocity or Adam's first moment, Adam's second moment (empty for SGD), "
+           "the step count.")
+      .def("set_optimizer_state",
+           [](Bound& b, const Eigen::Ref<const Vector<T>>& first, const Eigen::Ref<const Vector<T>>& second,
+              std::int64_t steps) {
+             b.write([&](Net& net) { net.optimizer().restore_state(typename Optimizer<T>::State{first, second, steps}); });
+           },
+           py::arg("first"), py::arg("second"), py::arg("steps"))
+      .def("get_shuffle_state", [](Bound& b) { return b.read([](const Net& net) { return net.shuffle_state(); }); },
+           "The shuffling generator's four 64-bit words.")
+      .def("set_shuffle_state",
+           [](Bound& b, const Random::State& state) { b.write([&](Net& net) { net.set_shuffle_state(state); }); },
+           py::arg("state"));
 }
 
 template <class T, class Class>

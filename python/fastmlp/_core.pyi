@@ -5,7 +5,7 @@ Arrays are row-major: X is (n_samples, n_features), W of layer l is (n_in, n_out
 else is converted once. Bad input raises ValueError; a layer index out of range IndexError.
 tests/python/test_core_stub.py keeps this file and the module in step.
 """
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from typing_extensions import Self
 
@@ -58,6 +58,14 @@ class _Network:
     learning_rate: float
     @property
     def optimizer_steps(self) -> int: ...
+    def reset_optimizer(self) -> None:
+        """Forget the optimiser's moments and step count (the parameters stay)."""
+    def get_optimizer_state(self) -> tuple[_Array, _Array, int]:
+        """(first, second, steps): SGD's velocity or Adam's first moment, Adam's second moment (empty for SGD), the step count."""
+    def set_optimizer_state(self, first: _ArrayLike, second: _ArrayLike, steps: int) -> None: ...
+    def get_shuffle_state(self) -> list[int]:
+        """The shuffling generator's four 64-bit words."""
+    def set_shuffle_state(self, state: Sequence[int]) -> None: ...
     def layer_units(self, arg0: int, /) -> int: ...
     def layer_activation(self, arg0: int, /) -> str: ...
     def reseed_shuffle(self, seed: int) -> None: ...
