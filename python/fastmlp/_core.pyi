@@ -61,7 +61,8 @@ class _Network:
     def reset_optimizer(self) -> None:
         """Forget the optimiser's moments and step count (the parameters stay)."""
     def get_optimizer_state(self) -> tuple[_Array, _Array, int]:
-        """(first, second, steps): SGD's velocity or Adam's first moment, Adam's second moment (empty for SGD), the step count."""
+        """(first, second, steps): SGD's velocity or Adam's first moment, Adam's second moment
+        (empty for SGD), the step count."""
     def set_optimizer_state(self, first: _ArrayLike, second: _ArrayLike, steps: int) -> None: ...
     def get_shuffle_state(self) -> list[int]:
         """The shuffling generator's four 64-bit words."""

@@ -818,7 +818,8 @@ def train_small(threads):
     rng = np.random.default_rng(20)
     X = rng.normal(size=(50, 6))
     Y = make_targets("cross_entropy", 50, 3, rng)
-    net = core.Network64(6, specs([(16, "relu", 0.01, "auto"), (8, "tanh", 0.01, "auto"), (3, "softmax", 0.01, "auto")]),
+    net = core.Network64(6,
+                         specs([(16, "relu", 0.01, "auto"), (8, "tanh", 0.01, "auto"), (3, "softmax", 0.01, "auto")]),
                          "cross_entropy", 7)
     net.set_adam(0.01)
     losses = [result.loss for result in net.train_epochs(X, Y, None, batch_size=16, shuffle=True, epochs=3)]
@@ -842,7 +843,8 @@ def test_large_products_agree_across_thread_counts(restore_threads):
     results = []
     for threads in (1, 2):
         core.set_num_threads(threads)
-        net = core.Network64(200, specs([(256, "relu", 0.01, "auto"), (10, "softmax", 0.01, "auto")]), "cross_entropy", 8)
+        net = core.Network64(200,
+                             specs([(256, "relu", 0.01, "auto"), (10, "softmax", 0.01, "auto")]), "cross_entropy", 8)
         results.append(net.gradients(X, Y))
     (loss_one, grads_one), (loss_two, grads_two) = results
     assert_close(loss_two, loss_one, rtol=1e-14, what="loss")
