@@ -6,6 +6,7 @@ import numpy as np
 from . import _core
 from . import optimizers as _optimizers
 from . import serialization
+from ._arguments import CLASSIFICATION_LOSSES, canonical_loss, check_positive_int, check_seed
 from ._validation import check_features, check_sample_weight, encode_targets, resolve_dtype
 from .callbacks import History, callbacks_with_history
 from .datasets.preprocessing import Standardizer
@@ -16,35 +17,6 @@ from .inspection import diagnose, explain_step
 from .layers import Dense, LayerCache, LayerGradients
 from .metrics import check_metrics
 from .training import DiagnosticsProbe, check_validation_split, hold_out, train
-
-# The engine's name table is the one source of loss names (aliases included).
-LOSSES = tuple(_core.loss_names())
-LOSS_ALIASES = _core.loss_aliases()
-CLASSIFICATION_LOSSES = tuple(_core.classification_loss_names())
-
-
-def canonical_loss(name) -> str:
-    if not isinstance(name, str):
-        raise ValueError(f"loss must be a string, got {name!r}")
-    name = LOSS_ALIASES.get(name.lower(), name.lower())
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")
-    return name
-
-
-def _check_seed(seed) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 64:
-        raise ValueError(f"seed must be an integer in [0, 2**64) or None, got {seed!r}")
-    return int(seed)
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
 
 class Sequential(KerasHabits):
     """A feed-forward network: Dense layers applied in order.
@@ -70,7 +42,7 @@ class Sequential(KerasHabits):
                  name: str | None = None):
         self.layers: list[Dense] = []
         self.dtype = resolve_dtype(dtype).type
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         self.name = name
         self.loss: str | None = None
         self.optimizer: _optimizers.Optimizer | None = None
@@ -142,7 +114,7 @@ class Sequential(KerasHabits):
 
     def build(self, input_dim: int) -> Sequential:
         """Create the parameters for `input_dim` input features (initial weights from the seed)."""
-        input_dim = _check_positive_int(input_dim, "input_dim")
+        input_dim = check_positive_int(input_dim, "input_dim")
         if self._network is not None:
             if self._network.input_dim != input_dim:
                 raise ValueError(f"the model was built for {self._network.input_dim} features, not {input_dim}")
@@ -236,9 +208,9 @@ class Sequential(KerasHabits):
         """
         if self.loss is None:
             raise ValueError("the model has no loss yet: call model.compile(loss=..., optimizer=...) first")
-        epochs = _check_positive_int(epochs, "epochs")
+        epochs = check_positive_int(epochs, "epochs")
         initial_epoch = check_initial_epoch(initial_epoch, epochs)
-        batch_size = _check_positive_int(batch_size, "batch_size")
+        batch_size = check_positive_int(batch_size, "batch_size")
         if verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
         validation_split = check_validation_split(validation_split, validation_data)
