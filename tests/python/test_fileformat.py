@@ -97,10 +97,10 @@ def assert_same_tensors(expected, found):
 def test_constants():
     assert fileformat.FORMAT_VERSION == 1
     assert set(fileformat.ACTIVATIONS) == {
-        "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu",
+        "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "exp",
         "softmax", "step"}
     assert set(fileformat.LOSSES) == {
-        "cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron"}
+        "cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron", "mae", "huber", "poisson"}
     assert issubclass(FormatError, ValueError)
 
 

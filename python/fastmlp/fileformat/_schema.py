@@ -18,9 +18,10 @@ if TYPE_CHECKING:  # typing.TypeGuard is Python 3.10+; annotations are never eva
 
 FORMAT_NAME = "fastmlp"
 FORMAT_VERSION = 1
-# The names a version-1 file may hold: a fixed vocabulary of the format (a subset of the
-# engine's name table, fastmlp._core.activation_names()/loss_names()), extended only with
-# the format's version.
+# The names a version-1 file may hold: the format's own vocabulary (a subset of the engine's
+# name table, fastmlp._core.activation_names()/loss_names()), so that this module needs no
+# engine. Names are only ever added: an older reader refuses a file holding a name it does not
+# know with a FormatError, never misreads it.
 ACTIVATIONS = (
     "identity",
     "sigmoid",
@@ -30,10 +31,11 @@ ACTIVATIONS = (
     "elu",
     "softplus",
     "silu",
+    "exp",
     "softmax",
     "step",
 )
-LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron")
+LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "hinge", "perceptron", "mae", "huber", "poisson")
 DTYPES = ("float32", "float64")
 
 _REQUIRED_FIELDS = (
