@@ -190,8 +190,11 @@ def test_the_command_serves_until_ctrl_c():
     import sys
     import urllib.request
 
+    # A shell without job control starts background jobs with SIGINT ignored, and children inherit
+    # that (CI may run so): the server gets Ctrl-C's default disposition back, as in a terminal.
     process = subprocess.Popen([sys.executable, "-m", "fastmlp", "playground", "--port", "0"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = process.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)

@@ -291,10 +291,21 @@ def test_sequential_names_pandas_missing_values(data):
 
 
 def test_ctrl_c_stops_fit_with_a_warning_and_a_usable_model(data):
+    import signal
+    X, y = data
+    # A shell without job control starts background jobs with SIGINT ignored (CI may run so);
+    # Ctrl-C's Python handler is put in place for the test, as an interactive session has it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_both_fits(X, y)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_both_fits(X, y):
     import os
     import signal
     import threading
-    X, y = data
     for make in (fm.MLPClassifier, neural_network.MLPClassifier):
         model = make(hidden_layer_sizes=(3,), max_iter=10 ** 7, n_iter_no_change=np.inf, tol=0.0)
         timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
