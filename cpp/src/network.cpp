@@ -41,7 +41,7 @@ void Network<T>::initialize(std::uint64_t seed) {
     initialize_weights<T>(layer(l).initializer, layer(l).activation, weights(l), random);
     bias(l).setZero();
   }
-  reseed_shuffle(seed);
+  reseed_training(seed);
 }
 
 template <class T>
@@ -106,9 +106,11 @@ void Network<T>::ensure_batch_buffers(Index rows) {
 }
 
 template <class T>
-void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const {
+void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache, Random* dropout_random) const {
   const Index m = X.rows();
   reserve(cache, m);
+  if (dropout_random) reserve_dropout(cache);
+  cache.dropping = dropout_random != nullptr;
   for (Index l = 0; l < num_layers(); ++l) {
     const auto i = static_cast<std::size_t>(l);
     // Engine layer l is the notes' layer l+1; "A[l-1]" below is X for l = 0, else cache.a[l-1].
@@ -119,14 +121,15 @@ void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache
       if (l == 0)
         vector_times_weights(X.row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
       else
-        vector_times_weights(cache.a[i - 1].row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
+        vector_times_weights(layer_input(cache, l).row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
     } else if (l == 0) {
       multiply<T>(Z_l, X, weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l], A[l-1] = X
     } else {
-      multiply<T>(Z_l, cache.a[i - 1].topRows(m), weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l]
+      multiply<T>(Z_l, layer_input(cache, l).topRows(m), weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l]
     }
     // A[l] = f_l(Z[l])
     activate<T>(layer(l).activation, static_cast<T>(layer(l).negative_slope), Z_l, cache.a[i].topRows(m));
+    if (dropout_random && layer(l).dropout > 0.0) drop_units(l, m, cache, *dropout_random);  // Ã[l] = A[l] ⊙ M[l]/(1 − p)
   }
   cache.rows = m;
 }
@@ -149,6 +152,12 @@ template <class T>
 void Network<T>::forward(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const {
   check_input(X);
   forward_rows(X, cache);
+}
+
+template <class T>
+void Network<T>::forward_training(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) {
+  check_input(X);
+  forward_rows(X, cache, training_random());
 }
 
 template <class T>
@@ -176,18 +185,20 @@ double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>&
   MatrixRef<T> output_delta = delta_[L].topRows(m);
   // dZ[L] = (P − Y)/m for the fused pairs, else dA[L] ⊙ f'(Z[L]) (loss.hpp)
   const double loss = loss_and_output_delta<T>(loss_, output_activation(), output_slope(), cache_.z[L].topRows(m),
-                                               cache_.a[L].topRows(m), Y, sample_weight.data, &output_delta);
+                                               cache_.a[L].topRows(m), Y, sample_weight.data, &output_delta,
+                                               static_cast<T>(huber_delta_));
   for (Index l = last; l >= 0; --l) {
     const auto i = static_cast<std::size_t>(l);
     auto dZ = delta_[i].topRows(m);
     if (l == 0)
       multiply_transposed_left<T>(weight_gradient(l), X, dZ);  // dW[l] = A[l-1]ᵀ·dZ[l], A[l-1] = X
     else
-      multiply_transposed_left<T>(weight_gradient(l), cache_.a[i - 1].topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
+      multiply_transposed_left<T>(weight_gradient(l), layer_input(cache_, l).topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
     bias_gradient(l) = dZ.colwise().sum();  // db[l] = column sums of dZ[l]
     if (l == 0) break;  // no gradient with respect to the input data
     auto dA_prev = delta_[i - 1].topRows(m);
     multiply_transposed_right<T>(dA_prev, dZ, weights(l));  // dA[l-1] = dZ[l]·W[l]ᵀ
+    multiply_by_dropout_derivative(l - 1, dA_prev);         // through Ã[l-1] = A[l-1] ⊙ M/(1 − p), if it dropped
     // dZ[l-1] = dA[l-1] ⊙ f'_{l-1}(Z[l-1]), in place
     multiply_by_derivative<T>(layer(l - 1).activation, static_cast<T>(layer(l - 1).negative_slope),
                               cache_.z[i - 1].topRows(m), cache_.a[i - 1].topRows(m), dA_prev);
@@ -197,15 +208,15 @@ double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>&
 
 template <class T>
 double Network<T>::compute_gradients(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
-                                     SampleWeights<T> sample_weight) {
+                                     SampleWeights<T> sample_weight, bool training) {
   check_targets(X, Y);
-  forward_rows(X, cache_);
+  forward_rows(X, cache_, training ? training_random() : nullptr);
   return backward(X, Y, sample_weight);
 }
 
 template <class T>
 double Network<T>::train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
-  const double loss = compute_gradients(X, Y, sample_weight);
+  const double loss = compute_gradients(X, Y, sample_weight, true);
   optimizer_.step(parameters_, gradients_);
   return loss;
 }
@@ -246,7 +257,8 @@ void Network<T>::shuffle_order(Index m) {
 template <class T>
 PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
                                    SampleWeights<T> sample_weight, Index batch_size, bool shuffle,
-                                   const ProgressCallback& progress, double progress_interval) {
+                                   const ProgressCallback& progress, double progress_interval,
+                                   const BatchHooks* hooks) {
   check_targets(X, Y);
   check_sample_weight(X, sample_weight);
   if (batch_size < 1) throw std::invalid_argument("batch_size must be at least 1, got " + std::to_string(batch_size));
@@ -267,15 +279,16 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
   auto last_report = std::chrono::steady_clock::now();
   for (Index start = 0; start < m; start += batch_size) {
     const Index rows = std::min(batch_size, m - start);
+    if (hooks && hooks->begin) hooks->begin(start / batch_size);
     double loss;
     if (shuffle) {
       gather_rows(X, Y, sample_weight, start, rows);
-      forward_rows(x_batch_.topRows(rows), cache_);
+      forward_rows(x_batch_.topRows(rows), cache_, training_random());
       loss = backward(x_batch_.topRows(rows), y_batch_.topRows(rows),
                       sample_weight ? SampleWeights<T>(w_batch_.data(), rows) : SampleWeights<T>());
       if (classify) result.correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
     } else {
-      forward_rows(X.middleRows(start, rows), cache_);
+      forward_rows(X.middleRows(start, rows), cache_, training_random());
       loss = backward(X.middleRows(start, rows), Y.middleRows(start, rows), sample_weight.segment(start, rows));
       if (classify) result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
     }
@@ -286,6 +299,10 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
     optimizer_.step(parameters_, gradients_);
     loss_sum += loss * static_cast<double>(rows);
     result.samples += rows;
+    if (hooks && hooks->end) {
+      result.loss = loss_sum / static_cast<double>(result.samples);
+      if (hooks->end(start / batch_size, result)) break;
+    }
     if (progress) {
       const auto now = std::chrono::steady_clock::now();
       if (std::chrono::duration<double>(now - last_report).count() >= progress_interval) {
@@ -301,7 +318,7 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
     result.loss = std::numeric_limits<double>::quiet_NaN();
     return result;
   }
-  result.loss = loss_sum / static_cast<double>(m);
+  result.loss = loss_sum / static_cast<double>(std::max<Index>(result.samples, 1));
   return result;
 }
 
@@ -350,7 +367,8 @@ PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef
       forward_rows(X.middleRows(start, rows), cache);
       loss_sum += static_cast<double>(rows) *
                   loss_and_output_delta<T>(loss_, output_activation(), output_slope(), cache.Z(last), cache.A(last),
-                                           Y.middleRows(start, rows), sample_weight.segment(start, rows).data, nullptr);
+                                           Y.middleRows(start, rows), sample_weight.segment(start, rows).data, nullptr,
+                                           static_cast<T>(huber_delta_));
       if (is_classification(loss_))
         result.correct += count_correct<T>(output_activation(), cache.A(last), Y.middleRows(start, rows));
       result.samples += rows;

@@ -19,6 +19,12 @@ void check_layer(const LayerSpec& spec, Index l, bool hidden) {
   if (spec.units < 1)
     throw std::invalid_argument(layer_label(l) + " has " + std::to_string(spec.units) + " units; it needs at least 1");
   if (!std::isfinite(spec.negative_slope)) throw std::invalid_argument(layer_label(l) + ": negative_slope must be finite");
+  if (!(spec.dropout >= 0.0 && spec.dropout < 1.0))
+    throw std::invalid_argument(layer_label(l) + ": dropout is the fraction of units dropped and must be in [0, 1), got " +
+                                std::to_string(spec.dropout));
+  if (!hidden && spec.dropout > 0.0)
+    throw std::invalid_argument(layer_label(l) +
+                                ": the output layer cannot drop units (dropout applies to hidden layers' outputs)");
   if (hidden && spec.activation == Activation::step)
     throw std::invalid_argument(layer_label(l) +
                                 ": step has no useful derivative (zero almost everywhere), so backpropagation "
@@ -62,6 +68,12 @@ void Network<T>::reserve(ForwardCache<T>& cache, Index rows) const {
     cache.a[i].resize(rows, layer(l).units);
   }
   cache.capacity = rows;
+}
+
+template <class T>
+void Network<T>::set_huber_delta(double delta) {
+  check_huber_delta(delta);
+  huber_delta_ = delta;
 }
 
 template <class T>
@@ -130,6 +142,7 @@ void Network<T>::check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T
   template void Network<T>::lay_out_parameters();                                                     \
   template void Network<T>::reserve(ForwardCache<T>&, Index) const;                                   \
   template void Network<T>::check_layer_index(Index) const;                                           \
+  template void Network<T>::set_huber_delta(double);                                                  \
   template void Network<T>::set_weights(Index, const ConstMatrixRef<T>&);                             \
   template void Network<T>::set_bias(Index, const ConstVectorRef<T>&);                                \
   template void Network<T>::set_parameters(const ConstVectorRef<T>&);                                 \

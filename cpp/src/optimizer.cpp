@@ -131,32 +131,27 @@ void Optimizer<T>::restore_state(const State& state) {
 }
 
 template <class T>
-double Optimizer<T>::learning_rate() const {
-  switch (kind_) {
-    case Kind::sgd: return sgd_.learning_rate;
-    case Kind::rmsprop: return rmsprop_.learning_rate;
+template <class Self>
+auto& Optimizer<T>::learning_rate_in(Self& self) {
+  switch (self.kind_) {
+    case Kind::sgd: return self.sgd_.learning_rate;
+    case Kind::rmsprop: return self.rmsprop_.learning_rate;
     case Kind::adam:
-    case Kind::adamw: return adam_.learning_rate;
+    case Kind::adamw: return self.adam_.learning_rate;
   }
   throw std::logic_error("optimizer of no kind");
 }
 
 template <class T>
-double& Optimizer<T>::learning_rate_of_kind() {
-  switch (kind_) {
-    case Kind::sgd: return sgd_.learning_rate;
-    case Kind::rmsprop: return rmsprop_.learning_rate;
-    case Kind::adam:
-    case Kind::adamw: return adam_.learning_rate;
-  }
-  throw std::logic_error("optimizer of no kind");
+double Optimizer<T>::learning_rate() const {
+  return learning_rate_in(*this);
 }
 
 template <class T>
 void Optimizer<T>::set_learning_rate(double learning_rate) {
   require(std::isfinite(learning_rate) && learning_rate > 0.0,
           "learning rate must be a positive finite number, got " + std::to_string(learning_rate));
-  learning_rate_of_kind() = learning_rate;
+  learning_rate_in(*this) = learning_rate;
 }
 
 template <class T>

@@ -476,7 +476,7 @@ TEST(TrainEpoch, ShuffleChangesTheOrderAndIsSeeded) {
   const std::vector<LayerSpec> layers = {{4, Activation::tanh}, {1, Activation::identity}};
   Network<double> in_order(2, layers, Loss::mse, 3), shuffled(2, layers, Loss::mse, 3), again(2, layers, Loss::mse, 3),
       other_shuffle(2, layers, Loss::mse, 3);
-  other_shuffle.reseed_shuffle(77);
+  other_shuffle.reseed_training(77);
   for (auto* net : {&in_order, &shuffled, &again, &other_shuffle}) {
     net->set_optimizer(Optimizer<double>(sgd(0.2)));
   }

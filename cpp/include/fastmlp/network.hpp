@@ -38,6 +38,9 @@ struct LayerSpec {
   Activation activation = Activation::relu;
   double negative_slope = 0.01;  // leaky_relu only
   Initializer initializer = Initializer::automatic;
+  // Inverted dropout of this layer's output in training: each unit of A[l] is kept with
+  // probability 1 − dropout and scaled by 1/(1 − dropout). Hidden layers only; 0 is off.
+  double dropout = 0.0;
 };
 
 // What a pass over a data set measured. `loss` is the (weighted) mean per-sample loss
@@ -55,8 +58,13 @@ struct ForwardCache {
   std::vector<Matrix<T>> z, a;
   Index capacity = 0;
   Index rows = 0;  // of the last forward pass
+  // Training with dropout only, for the layers that drop: the mask M[l] (1 kept, 0 dropped)
+  // and the output the next layer reads, Ã[l] = A[l] ⊙ M[l] / (1 − p). Sized with z and a.
+  std::vector<Matrix<T>> mask, dropped;
+  bool dropping = false;  // the last pass dropped units (a training pass of a network with dropout)
   auto Z(Index l) const { return z[static_cast<std::size_t>(l)].topRows(rows); }
   auto A(Index l) const { return a[static_cast<std::size_t>(l)].topRows(rows); }
+  auto M(Index l) const { return mask[static_cast<std::size_t>(l)].topRows(rows); }
 };
 
 // Forward caches that const inference borrows, one per call in flight, kept for the next
@@ -103,13 +111,26 @@ class Network {
   Loss loss() const { return loss_; }
   void set_loss(Loss loss);
 
-  // Draws fresh weights (biases zero) from `seed`; also reseeds the shuffling.
+  // Draws fresh weights (biases zero) from `seed`; also reseeds the training generators.
   void initialize(std::uint64_t seed);
-  void reseed_shuffle(std::uint64_t seed) { shuffle_random_ = Random(seed ^ kShuffleStream); }
-  // The shuffling generator's state: with the parameters and the optimiser's state, all that
-  // a later epoch depends on, so training can stop, travel and resume bit for bit.
+  // Shuffling and dropout masks draw from streams of their own, so that adding dropout
+  // leaves the order of the batches as it was.
+  void reseed_training(std::uint64_t seed) {
+    shuffle_random_ = Random(seed ^ kShuffleStream);
+    dropout_random_ = Random(seed ^ kDropoutStream);
+  }
+  // The generators' states: with the parameters and the optimiser's state, all that a later
+  // epoch depends on, so training can stop, travel and resume bit for bit.
   Random::State shuffle_state() const { return shuffle_random_.state(); }
   void set_shuffle_state(const Random::State& state) { shuffle_random_.set_state(state); }
+  Random::State dropout_state() const { return dropout_random_.state(); }
+  void set_dropout_state(const Random::State& state) { dropout_random_.set_state(state); }
+  bool has_dropout() const;
+
+  // δ of the huber loss, where it turns from quadratic to linear. Throws std::invalid_argument
+  // unless positive and finite.
+  double huber_delta() const { return huber_delta_; }
+  void set_huber_delta(double delta);
 
   Index num_parameters() const { return parameters_.size(); }
   Vector<T>& parameters() { return parameters_; }
@@ -142,17 +163,22 @@ class Network {
 
   // The same into a cache of the caller's (grown as needed): safe in many threads at once.
   void forward(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const;
+  // A training pass into the caller's cache: dropout masks drawn from the network's generator
+  // (which advances), for inspecting what a training step sees.
+  void forward_training(const ConstMatrixRef<T>& X, ForwardCache<T>& cache);
 
   // Backpropagation of the batch last passed to forward(); X must be that batch. Fills the
   // gradient vector (no gradient with respect to X is computed) and returns the loss.
   // sample_weight is none or holds one weight per row of X (checked everywhere below).
   double backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {});
 
-  // forward + backward, no update.
+  // forward + backward, no update; `training` draws dropout masks (the cache keeps them).
   double compute_gradients(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
-                           SampleWeights<T> sample_weight = {});
+                           SampleWeights<T> sample_weight = {}, bool training = false);
+  auto M(Index l) const { return cache_.M(l); }  // the mask of the last training pass
+  bool cached_dropping() const { return cache_.dropping; }
 
-  // forward + backward + one optimiser step. Returns the loss before the step.
+  // forward + backward (dropout on) + one optimiser step. Returns the loss before the step.
   double train_batch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {});
 
   // One epoch of mini-batch training, shuffled with the network's own seeded generator.
@@ -163,10 +189,19 @@ class Network {
   // `progress_interval` seconds (and never per batch unless batches are that slow): it lets a
   // caller move a progress bar or notice an interrupt. If it throws, the epoch stops there
   // and the exception propagates; the weights are those after the last finished batch.
+  //
+  // `hooks`, when given, are called around every batch (a user's per-batch callbacks): begin(b)
+  // before batch b, end(b, so_far) after its update with the epoch's result so far (the mean
+  // loss and correct count over the batches done). end returning true stops the epoch there;
+  // the result then covers the batches done.
   using ProgressCallback = std::function<void(Index samples_done)>;
+  struct BatchHooks {
+    std::function<void(Index batch)> begin;
+    std::function<bool(Index batch, const PassResult& so_far)> end;
+  };
   PassResult train_epoch(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
                          Index batch_size, bool shuffle, const ProgressCallback& progress = {},
-                         double progress_interval = 0.1);
+                         double progress_interval = 0.1, const BatchHooks* hooks = nullptr);
 
   // Up to `epochs` epochs; stops after the first that diverged (its result is the last).
   std::vector<PassResult> train_epochs(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
@@ -186,6 +221,7 @@ class Network {
 
  private:
   static constexpr std::uint64_t kShuffleStream = 0x5DEECE66DULL;
+  static constexpr std::uint64_t kDropoutStream = 0xD1B54A32D192ED03ULL;
 
   void lay_out_parameters();
   MatrixMap<T> view_weights(Vector<T>& flat, Index l);
@@ -195,7 +231,14 @@ class Network {
   Index inference_chunk_rows(Index m) const;
   void ensure_batch_buffers(Index rows);
   void shuffle_order(Index m);
-  void forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const;
+  // dropout_random non-null: a training pass that drops units (inference never does).
+  void forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache, Random* dropout_random = nullptr) const;
+  void reserve_dropout(ForwardCache<T>& cache) const;
+  void drop_units(Index l, Index rows, ForwardCache<T>& cache, Random& random) const;
+  // What layer l reads: X for l = 0 (not here), else A[l-1] or, after dropout, Ã[l-1].
+  const Matrix<T>& layer_input(const ForwardCache<T>& cache, Index l) const;
+  void multiply_by_dropout_derivative(Index l, MatrixRef<T> delta) const;
+  Random* training_random() { return has_dropout() ? &dropout_random_ : nullptr; }
   // Runs `pass(cache)` with a cache borrowed from the pool (returned even on an exception).
   template <class Pass>
   void with_borrowed_cache(const Pass& pass) const;
@@ -215,6 +258,8 @@ class Network {
   Vector<T> gradients_;
   Optimizer<T> optimizer_;
   Random shuffle_random_{0};
+  Random dropout_random_{0};
+  double huber_delta_ = 1.0;
 
   // Training workspace, sized once for the largest batch.
   ForwardCache<T> cache_;

@@ -102,7 +102,9 @@ class Optimizer {
 
  private:
   void validate() const;
-  double& learning_rate_of_kind();
+  // The active kind's learning-rate field, const or not: one switch serves both.
+  template <class Self>
+  static auto& learning_rate_in(Self& self);
   void clip(Eigen::Ref<Vector<T>> gradients) const;
   void step_sgd(Eigen::Ref<Vector<T>> parameters, Eigen::Ref<Vector<T>> gradients);
   void step_adam(Eigen::Ref<Vector<T>> parameters, Eigen::Ref<Vector<T>> gradients);
