@@ -26,6 +26,7 @@
 
 #include "access_lock.hpp"
 #include "bindings.hpp"
+#include "bound_network.hpp"
 #include "fastmlp/fastmlp.hpp"
 
 namespace py = pybind11;
@@ -33,30 +34,6 @@ namespace py = pybind11;
 namespace fastmlp::bindings {
 namespace {
 
-template <class T>
-struct BoundNetwork {
-  Network<T> net;
-  AccessLock access;
-
-  BoundNetwork(Index input_dim, std::vector<LayerSpec> layers, const std::string& loss, std::uint64_t seed)
-      : net(input_dim, std::move(layers), loss_from_name(loss), seed) {}
-  explicit BoundNetwork(const Network<T>& other) : net(other) {}
-
-  // work(const Network&) among other readers; work(Network&) alone. The GIL is released
-  // before waiting and taken back after the lock is let go; work's result must be C++ data.
-  template <class Work>
-  auto read(Work&& work) {
-    py::gil_scoped_release release;
-    std::shared_lock<AccessLock> guard(access);
-    return work(static_cast<const Network<T>&>(net));
-  }
-  template <class Work>
-  auto write(Work&& work) {
-    py::gil_scoped_release release;
-    std::unique_lock<AccessLock> guard(access);
-    return work(net);
-  }
-};
 
 template <class T>
 using OptionalWeights = std::optional<Eigen::Ref<const Vector<T>>>;
@@ -69,10 +46,21 @@ SampleWeights<T> weights_of(const OptionalWeights<T>& sample_weight) {
 template <class T>
 using LayerPairs = std::vector<std::pair<Matrix<T>, Vector<T>>>;
 
+// The cache is the caller's own (no lock is held): copies become Python objects with the GIL.
 template <class T>
-py::list forward_list(const std::vector<std::pair<Matrix<T>, Matrix<T>>>& caches) {
+py::list forward_list(const ForwardCache<T>& cache, bool with_masks) {
   py::list list;
-  for (const auto& [Z, A] : caches) list.append(py::make_tuple(Z, A));
+  for (std::size_t l = 0; l < cache.z.size(); ++l) {
+    const auto layer = static_cast<Index>(l);
+    Matrix<T> Z = cache.Z(layer), A = cache.A(layer);
+    if (!with_masks) {
+      list.append(py::make_tuple(std::move(Z), std::move(A)));
+      continue;
+    }
+    const bool dropped = cache.dropping && l < cache.mask.size() && cache.mask[l].size() > 0;
+    py::object mask = dropped ? py::cast(Matrix<T>(cache.M(layer))) : py::object(py::none());
+    list.append(py::make_tuple(std::move(Z), std::move(A), mask));
+  }
   return list;
 }
 
@@ -101,11 +89,16 @@ void bind_structure(Class& cls) {
             const Loss parsed = loss_from_name(loss);
             b.write([parsed](Net& net) { net.set_loss(parsed); });
           })
+      .def_property(
+          "huber_delta", [](Bound& b) { return b.read([](const Net& net) { return net.huber_delta(); }); },
+          [](Bound& b, double delta) { b.write([delta](Net& net) { net.set_huber_delta(delta); }); },
+          "δ of the huber loss (1.0 unless set).")
       .def("layer_units", [](Bound& b, Index l) { b.net.check_layer_index(l); return b.net.layer(l).units; })
       .def("layer_activation",
            [](Bound& b, Index l) { b.net.check_layer_index(l); return activation_name(b.net.layer(l).activation); })
-      .def("reseed_shuffle", [](Bound& b, std::uint64_t seed) { b.write([seed](Net& net) { net.reseed_shuffle(seed); }); },
-           py::arg("seed"))
+      .def("layer_dropout", [](Bound& b, Index l) { b.net.check_layer_index(l); return b.net.layer(l).dropout; })
+      .def("reseed_training", [](Bound& b, std::uint64_t seed) { b.write([seed](Net& net) { net.reseed_training(seed); }); },
+           py::arg("seed"), "Reseeds the shuffling and the dropout masks (each its own stream).")
       .def("copy", [](Bound& b) { return b.read([](const Net& net) { return std::make_unique<Bound>(net); }); },
            "An independent copy (parameters, optimiser state, shuffling), taken between two training steps.");
 }
@@ -135,69 +128,27 @@ void bind_parameters(Class& cls) {
 }
 
 template <class T, class Class>
-void bind_optimizer(Class& cls) {
-  using Bound = BoundNetwork<T>;
-  using Net = Network<T>;
-  cls.def("set_sgd",
-          [](Bound& b, double lr, double momentum, bool nesterov, double weight_decay) {
-            b.write([&](Net& net) { net.set_optimizer(Optimizer<T>(SGDConfig{lr, momentum, nesterov, weight_decay})); });
-          },
-          py::arg("learning_rate"), py::arg("momentum") = 0.0, py::arg("nesterov") = false,
-          py::arg("weight_decay") = 0.0)
-      .def("set_adam",
-           [](Bound& b, double lr, double beta1, double beta2, double epsilon, double weight_decay) {
-             b.write([&](Net& net) { net.set_optimizer(Optimizer<T>(AdamConfig{lr, beta1, beta2, epsilon, weight_decay})); });
-           },
-           py::arg("learning_rate") = 1e-3, py::arg("beta1") = 0.9, py::arg("beta2") = 0.999,
-           py::arg("epsilon") = 1e-8, py::arg("weight_decay") = 0.0)
-      .def_property(
-          "learning_rate", [](Bound& b) { return b.read([](const Net& net) { return net.optimizer().learning_rate(); }); },
-          [](Bound& b, double lr) { b.write([lr](Net& net) { net.optimizer().set_learning_rate(lr); }); })
-      .def_property_readonly("optimizer_steps",
-                             [](Bound& b) { return b.read([](const Net& net) { return net.optimizer().steps_taken(); }); })
-      .def("reset_optimizer", [](Bound& b) { b.write([](Net& net) { net.optimizer().reset_state(); }); },
-           "Forget the optimiser's moments and step count (the parameters stay).")
-      // The training state beyond the parameters, for files and pickles that resume exactly.
-      .def("get_optimizer_state",
-           [](Bound& b) {
-             // Copied under the lock with the GIL released; Python objects are made after, with the GIL.
-             return b.read([](const Net& net) {
-               const auto& state = net.optimizer().state();
-               return std::make_tuple(Vector<T>(state.first), Vector<T>(state.second), state.steps);
-             });
-           },
-           "(first, second, steps): SGD's velocity or Adam's first moment, Adam's second moment (empty for SGD), "
-           "the step count.")
-      .def("set_optimizer_state",
-           [](Bound& b, const Eigen::Ref<const Vector<T>>& first, const Eigen::Ref<const Vector<T>>& second,
-              std::int64_t steps) {
-             b.write([&](Net& net) { net.optimizer().restore_state(typename Optimizer<T>::State{first, second, steps}); });
-           },
-           py::arg("first"), py::arg("second"), py::arg("steps"))
-      .def("get_shuffle_state", [](Bound& b) { return b.read([](const Net& net) { return net.shuffle_state(); }); },
-           "The shuffling generator's four 64-bit words.")
-      .def("set_shuffle_state",
-           [](Bound& b, const Random::State& state) { b.write([&](Net& net) { net.set_shuffle_state(state); }); },
-           py::arg("state"));
-}
-
-template <class T, class Class>
 void bind_inference(Class& cls) {
   using Bound = BoundNetwork<T>;
   using Net = Network<T>;
   using Ref = Eigen::Ref<const Matrix<T>>;
   cls.def("forward",
           [](Bound& b, const Ref& X) {
-            auto caches = b.read([&](const Net& net) {
-              ForwardCache<T> cache;
-              net.forward(X, cache);
-              std::vector<std::pair<Matrix<T>, Matrix<T>>> copies;
-              for (Index l = 0; l < net.num_layers(); ++l) copies.emplace_back(cache.Z(l), cache.A(l));
-              return copies;
-            });
-            return forward_list<T>(caches);
+            ForwardCache<T> cache;
+            b.read([&](const Net& net) { net.forward(X, cache); });
+            return forward_list<T>(cache, false);
           },
           py::arg("X"), "Forward propagation; returns [(Z, A)] per layer (copies).")
+      .def("training_forward",
+           [](Bound& b, const Ref& X) {
+             ForwardCache<T> cache;
+             // A training pass advances the dropout generator: a writer.
+             b.write([&](Net& net) { net.forward_training(X, cache); });
+             return forward_list<T>(cache, true);
+           },
+           py::arg("X"),
+           "The forward pass of a training step; returns [(Z, A, M)] per layer (copies), M the dropout mask "
+           "(1 kept, 0 dropped) of a layer that drops, else None. Advances the dropout generator.")
       .def("predict",
            [](Bound& b, const Ref& X) {
              py::array_t<T, py::array::c_style> out({X.rows(), b.net.output_dim()});
@@ -234,7 +185,27 @@ void bind_training(Class& cls) {
             return py::make_tuple(loss, gradient_list<T>(grads));
           },
           py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(),
-          "Backpropagation without an update; returns (loss, [(dW, db)] per layer).")
+          "Backpropagation without an update (no dropout); returns (loss, [(dW, db)] per layer).")
+      .def("training_gradients",
+          [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
+            std::vector<std::optional<Matrix<T>>> masks;
+            auto [loss, grads] = b.write([&](Net& net) {
+              const double value = net.compute_gradients(X, Y, weights_of(sample_weight), true);
+              LayerPairs<T> copies;
+              for (Index l = 0; l < net.num_layers(); ++l) {
+                copies.emplace_back(net.weight_gradient(l), net.bias_gradient(l).transpose());
+                if (net.cached_dropping() && net.layer(l).dropout > 0.0)
+                  masks.emplace_back(Matrix<T>(net.M(l)));
+                else
+                  masks.emplace_back(std::nullopt);
+              }
+              return std::make_pair(value, std::move(copies));
+            });
+            return py::make_tuple(loss, gradient_list<T>(grads), masks);
+          },
+          py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(),
+          "Backpropagation of a training step, without the update: units dropped as a training step would "
+          "(advancing the dropout generator); returns (loss, [(dW, db)] per layer, [mask or None] per layer).")
       .def("train_batch",
            [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
              return b.write([&](Net& net) { return net.train_batch(X, Y, weights_of(sample_weight)); });
@@ -242,7 +213,7 @@ void bind_training(Class& cls) {
            py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none())
       .def("train_epoch",
            [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight, Index batch_size, bool shuffle,
-              const py::object& progress) {
+              const py::object& progress, const py::object& batch_begin, const py::object& batch_end) {
              // A few times a second the engine takes the GIL back: to move a progress bar and to
              // let Ctrl-C stop a long epoch (a raised KeyboardInterrupt unwinds out of the loop).
              auto report = [&progress](Index samples_done) {
@@ -250,13 +221,30 @@ void bind_training(Class& cls) {
                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
                if (!progress.is_none()) progress(samples_done);
              };
+             // Per-batch hooks take the GIL for every batch: only when a user's callback asks.
+             typename Net::BatchHooks hooks;
+             if (!batch_begin.is_none())
+               hooks.begin = [&batch_begin](Index batch) {
+                 py::gil_scoped_acquire acquire;
+                 batch_begin(batch);
+               };
+             if (!batch_end.is_none())
+               hooks.end = [&batch_end](Index batch, const PassResult& so_far) {
+                 py::gil_scoped_acquire acquire;
+                 return py::bool_(batch_end(batch, so_far.loss, so_far.correct, so_far.samples)).cast<bool>();
+               };
+             const bool hooked = hooks.begin || hooks.end;
              return b.write([&](Net& net) {
-               return net.train_epoch(X, Y, weights_of(sample_weight), batch_size, shuffle, report);
+               return net.train_epoch(X, Y, weights_of(sample_weight), batch_size, shuffle, report, 0.1,
+                                      hooked ? &hooks : nullptr);
              });
            },
            py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(), py::arg("batch_size") = 32,
-           py::arg("shuffle") = true, py::arg("progress") = py::none(),
-           "One epoch of mini-batches; progress(samples_done) is called a few times a second.")
+           py::arg("shuffle") = true, py::arg("progress") = py::none(), py::arg("batch_begin") = py::none(),
+           py::arg("batch_end") = py::none(),
+           "One epoch of mini-batches; progress(samples_done) is called a few times a second, "
+           "batch_begin(batch) before each batch and batch_end(batch, loss, correct, samples) after each "
+           "update with the epoch so far (True from it stops the epoch).")
       .def("train_epochs",
            [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight, Index batch_size, bool shuffle,
               Index epochs) {
@@ -284,17 +272,32 @@ void bind_network(py::module_& m, const char* name) {
 std::string layer_spec_repr(const LayerSpec& spec) {
   return "LayerSpec(units=" + std::to_string(spec.units) + ", activation='" + activation_name(spec.activation) +
          "', negative_slope=" + py::repr(py::float_(spec.negative_slope)).cast<std::string>() + ", initializer='" +
-         initializer_name(spec.initializer) + "')";
+         initializer_name(spec.initializer) + "', dropout=" + py::repr(py::float_(spec.dropout)).cast<std::string>() +
+         ")";
+}
+
+void bind_clip_config(py::module_& m) {
+  py::class_<ClipConfig>(m, "ClipConfig", "Gradient clipping as Keras defines it; 0 is off, at most one is on.",
+                         py::module_local())
+      .def(py::init([](double clipnorm, double global_clipnorm, double clipvalue) {
+             return ClipConfig{clipnorm, global_clipnorm, clipvalue};
+           }),
+           py::kw_only(), py::arg("clipnorm") = 0.0, py::arg("global_clipnorm") = 0.0, py::arg("clipvalue") = 0.0)
+      .def_readonly("clipnorm", &ClipConfig::clipnorm)
+      .def_readonly("global_clipnorm", &ClipConfig::global_clipnorm)
+      .def_readonly("clipvalue", &ClipConfig::clipvalue);
 }
 
 void bind_layer_spec(py::module_& m) {
   py::class_<LayerSpec>(m, "LayerSpec", "One dense layer of a network: units, activation, slope, initializer.",
                         py::module_local())
-      .def(py::init([](Index units, const std::string& activation, double negative_slope, const std::string& init) {
-             return LayerSpec{units, activation_from_name(activation), negative_slope, initializer_from_name(init)};
+      .def(py::init([](Index units, const std::string& activation, double negative_slope, const std::string& init,
+                       double dropout) {
+             return LayerSpec{units, activation_from_name(activation), negative_slope, initializer_from_name(init),
+                              dropout};
            }),
            py::kw_only(), py::arg("units"), py::arg("activation") = "identity", py::arg("negative_slope") = 0.01,
-           py::arg("initializer") = "auto")
+           py::arg("initializer") = "auto", py::arg("dropout") = 0.0)
       .def_readwrite("units", &LayerSpec::units)
       .def_property(
           "activation", [](const LayerSpec& s) { return activation_name(s.activation); },
@@ -303,6 +306,7 @@ void bind_layer_spec(py::module_& m) {
       .def_property(
           "initializer", [](const LayerSpec& s) { return initializer_name(s.initializer); },
           [](LayerSpec& s, const std::string& name) { s.initializer = initializer_from_name(name); })
+      .def_readwrite("dropout", &LayerSpec::dropout)
       .def("__repr__", &layer_spec_repr);
 }
 
@@ -322,6 +326,7 @@ void bind_pass_result(py::module_& m) {
 
 void bind_networks(py::module_& m) {
   bind_layer_spec(m);
+  bind_clip_config(m);
   bind_pass_result(m);
   bind_network<float>(m, "Network32");
   bind_network<double>(m, "Network64");

@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import _core, datasets, fileformat, schedules, serialization
+from . import _core, datasets, fileformat, losses, schedules, serialization
 from .callbacks import Callback, CSVLogger, EarlyStopping, History, LambdaCallback, ModelCheckpoint
 from .errors import DivergenceError, FormatError
-from .layers import Dense, LayerCache, LayerGradients
+from .layers import Dense, Dropout, LayerCache, LayerGradients
 from .model import Sequential
-from .optimizers import SGD, Adam, Optimizer
+from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 from .schedules import LearningRateScheduler, ReduceLROnPlateau
 
 __version__: str = _core.__version__
@@ -76,8 +76,9 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [*_ESTIMATORS, *_INSPECTION, "plot",
 
-    "Adam", "CSVLogger", "Callback", "Dense", "DivergenceError", "EarlyStopping", "FormatError", "History",
+    "Adam", "AdamW", "CSVLogger", "Callback", "Dense", "DivergenceError", "Dropout", "EarlyStopping", "FormatError",
+    "History",
     "LambdaCallback", "LayerCache", "LayerGradients", "LearningRateScheduler", "ModelCheckpoint", "Optimizer",
-    "ReduceLROnPlateau", "SGD", "Sequential", "datasets", "schedules",
+    "RMSprop", "ReduceLROnPlateau", "SGD", "Sequential", "datasets", "losses", "schedules",
     "get_num_threads", "load", "set_num_threads", "__version__",
 ]

@@ -38,6 +38,29 @@ class Callback:
     def on_train_end(self, logs=None) -> None:
         pass
 
+    def on_train_batch_begin(self, batch: int, logs=None) -> None:
+        """Before training batch `batch` (0-based within the epoch); calls on_batch_begin, as Keras does.
+
+        Cost: the engine trains a whole epoch in one C++ call; a callback that defines any of the
+        batch hooks (this one, on_train_batch_end, or Keras's older on_batch_begin/on_batch_end)
+        makes it take the GIL and call into Python around every batch, about 2-3 µs per batch
+        and hook on the machine measured (benchmarks/bench_batch_hooks.py): noticeable only for
+        small batches. A fit without such a callback never crosses per batch.
+        """
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs=None) -> None:
+        """After batch `batch`'s update; logs hold "loss" (the mean over the epoch's batches so far,
+        as Keras reports it) and "accuracy" for classifiers. Setting model.stop_training stops the
+        epoch after this batch. Calls on_batch_end, as Keras does. Same cost as on_train_batch_begin."""
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch: int, logs=None) -> None:
+        pass
+
+    def on_batch_end(self, batch: int, logs=None) -> None:
+        pass
+
 
 class History(Callback):
     """Per-epoch record of training.
@@ -257,27 +280,51 @@ def callbacks_with_history(callbacks, model) -> list:
     return callback_list
 
 
-# Keras's batch-level hooks. The engine runs an epoch's batches in one C++ call, so fastmlp
-# has none; a callback that defines one is refused by fit (never silently not called).
-BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+# Keras's batch-level hooks: the engine calls into Python around every batch only for the
+# callbacks that define one (overriding Callback's, or given to a LambdaCallback).
+_BEGIN_HOOKS = ("on_train_batch_begin", "on_batch_begin")
+_END_HOOKS = ("on_train_batch_end", "on_batch_end")
 
 
-def refuse_batch_hooks(callbacks) -> None:
-    for callback in callbacks:
-        for hook in BATCH_HOOKS:
-            if hasattr(callback, hook):
-                raise ValueError(f"{type(callback).__name__} defines {hook}, which fastmlp never calls: the engine "
-                                 "trains a whole epoch's batches in one call. Use on_epoch_begin/on_epoch_end.")
+def _defines(callback, hooks) -> bool:
+    return any(hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook)
+               for hook in hooks)
+
+
+def batch_hooks(callbacks, model) -> tuple:
+    """(begin, end) for the engine's train_epoch: None each unless a callback defines a batch hook."""
+    begins = [callback for callback in callbacks if _defines(callback, _BEGIN_HOOKS)]
+    ends = [callback for callback in callbacks if _defines(callback, _END_HOOKS)]
+    if not begins and not ends:
+        return None, None
+    classify = model.is_classifier
+
+    def begin(batch: int) -> None:
+        for callback in begins:
+            callback.on_train_batch_begin(batch, {})
+
+    def end(batch: int, loss: float, correct: int, samples: int) -> bool:
+        logs = {"loss": loss, "accuracy": correct / samples} if classify else {"loss": loss}
+        for callback in ends:
+            callback.on_train_batch_end(batch, dict(logs))
+        return bool(model.stop_training)  # a begin hook's stop is honoured after that batch too
+
+    return (begin if begins else None), end
 
 
 class LambdaCallback(Callback):
     """A callback from plain functions, as Keras's: ``on_epoch_begin(epoch, logs)``,
-    ``on_epoch_end(epoch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``; the ones
-    not given do nothing. (Keras's batch-level hooks are not offered: see BATCH_HOOKS.)"""
+    ``on_epoch_end(epoch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``,
+    ``on_train_batch_begin(batch, logs)`` and ``on_train_batch_end(batch, logs)`` (or Keras's
+    older ``on_batch_begin``/``on_batch_end``); the ones not given do nothing. A batch hook has
+    the cost described in Callback.on_train_batch_begin."""
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None):
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None,
+                 on_train_batch_begin=None, on_train_batch_end=None, on_batch_begin=None, on_batch_end=None):
         given = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end, "on_train_begin": on_train_begin,
-                 "on_train_end": on_train_end}
+                 "on_train_end": on_train_end, "on_train_batch_begin": on_train_batch_begin,
+                 "on_train_batch_end": on_train_batch_end, "on_batch_begin": on_batch_begin,
+                 "on_batch_end": on_batch_end}
         for name, function in given.items():
             if function is None:
                 continue

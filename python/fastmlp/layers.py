@@ -28,10 +28,16 @@ def canonical_activation(name) -> str:
 
 
 class LayerCache(NamedTuple):
-    """What forward propagation keeps of one layer: Z = A_prev·W + b and A = f(Z), both (m, units)."""
+    """What forward propagation keeps of one layer: Z = A_prev·W + b and A = f(Z), both (m, units).
+
+    M is the dropout mask of a training pass (forward(X, training=True)) through a layer that
+    drops: 1 for a kept unit, 0 for a dropped one; the next layer reads A ⊙ M / (1 − rate).
+    None otherwise.
+    """
 
     Z: np.ndarray
     A: np.ndarray
+    M: np.ndarray | None = None
 
 
 class LayerGradients(NamedTuple):
@@ -56,13 +62,17 @@ class Dense:
     initializer : str
         auto (Glorot for saturating activations, He for the ReLU family), glorot_uniform,
         glorot_normal, he_uniform, he_normal or zeros.
+    dropout : float
+        Fraction of this layer's outputs dropped in training (inverted dropout: the kept ones
+        are scaled by 1/(1 − dropout)); 0 is off. ``fm.Dropout(rate)`` after the layer in a
+        Sequential sets it, as Keras's Dropout layer would. Hidden layers only.
 
     After the model is built, ``W`` (n_in, units) and ``b`` (units,) read the current
     parameters (as copies) and can be assigned.
     """
 
     def __init__(self, units: int, activation: str = "identity", negative_slope: float = 0.01,
-                 initializer: str = "auto", name: str | None = None):
+                 initializer: str = "auto", name: str | None = None, dropout: float = 0.0):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}")
         self.units = int(units)
@@ -75,6 +85,7 @@ class Dense:
                                                 and initializer not in INITIALIZER_ALIASES):
             raise ValueError(f"unknown initializer {initializer!r}; expected one of {', '.join(INITIALIZERS)}")
         self.initializer = INITIALIZER_ALIASES.get(initializer, initializer)
+        self.dropout = check_dropout_rate(dropout, "dropout")
         self.name = name
         self._model = None
         self._index = None
@@ -136,9 +147,45 @@ class Dense:
         return (self.input_dim + 1) * self.units
 
     def get_config(self) -> dict:
-        return {"units": self.units, "activation": self.activation, "negative_slope": self.negative_slope,
-                "initializer": self.initializer}
+        config = {"units": self.units, "activation": self.activation, "negative_slope": self.negative_slope,
+                  "initializer": self.initializer}
+        if self.dropout:  # absent at 0: the files of models without dropout stay as they were
+            config["dropout"] = self.dropout
+        return config
 
     def __repr__(self) -> str:
         extra = f", negative_slope={self.negative_slope}" if self.activation == "leaky_relu" else ""
+        if self.dropout:
+            extra += f", dropout={self.dropout}"
         return f"Dense({self.units}, activation={self.activation!r}{extra})"
+
+
+def check_dropout_rate(rate, name: str = "rate") -> float:
+    """A dropout rate as a float in [0, 1), or ValueError naming the problem."""
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number in [0, 1) (the fraction of units dropped), got {rate!r}")
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"{name} must be in [0, 1) (the fraction of units dropped), got {rate!r}")
+    return rate
+
+
+class Dropout:
+    """Keras's Dropout: in training, each output of the layer before it is dropped with
+    probability ``rate`` and the kept ones are scaled by 1/(1 − rate) (inverted dropout), so
+    that predict, evaluate and exported models, which never drop, need no rescaling.
+
+    In a Sequential it folds into the Dense layer before it (that layer's ``dropout``), so
+    ``model.layers`` lists the Dense layers only. The masks come from the model's seed, from a
+    stream of their own: adding dropout leaves the shuffling as it was.
+    """
+
+    def __init__(self, rate: float, name: str | None = None):
+        self.rate = check_dropout_rate(rate)
+        self.name = name
+
+    def get_config(self) -> dict:
+        return {"rate": self.rate}
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate})"

@@ -5,16 +5,14 @@ import numpy as np
 
 from . import _core
 from . import optimizers as _optimizers
-from . import serialization
+from . import _model_state, losses as _losses, serialization
 from ._arguments import CLASSIFICATION_LOSSES, canonical_loss, check_positive_int, check_seed
 from ._validation import check_features, check_sample_weight, encode_targets, resolve_dtype
 from .callbacks import History, callbacks_with_history
-from .datasets.preprocessing import Standardizer
-from .errors import FormatError
 from ._keras import KerasHabits, check_initial_epoch, class_sample_weights
 from ._summary import summary_table
 from .inspection import diagnose, explain_step
-from .layers import Dense, LayerCache, LayerGradients
+from .layers import Dense, Dropout, LayerCache, LayerGradients
 from .metrics import check_metrics
 from .training import DiagnosticsProbe, check_validation_split, hold_out, train
 
@@ -45,6 +43,7 @@ class Sequential(KerasHabits):
         self.seed = check_seed(seed)
         self.name = name
         self.loss: str | None = None
+        self.huber_delta = 1.0  # δ of loss="huber" (compile(loss=fm.losses.Huber(delta)))
         self.optimizer: _optimizers.Optimizer | None = None
         self.metrics: list[str] = []  # compile(metrics=...) beyond loss and accuracy
         self.preprocessing = None  # optional Standardizer applied to X in predict/evaluate/fit
@@ -54,8 +53,8 @@ class Sequential(KerasHabits):
         self.stop_training = False
         self.history: History | None = None
         self._network = None
-        if isinstance(layers, (Dense, str, bytes)):
-            raise ValueError(f"Sequential takes a list of fm.Dense layers, got {layers!r}")
+        if isinstance(layers, (Dense, Dropout, str, bytes)):
+            raise ValueError(f"Sequential takes a list of fm.Dense (and fm.Dropout) layers, got {layers!r}")
         for layer in layers or []:
             self.add(layer)
         self._check_hidden_layers()  # a step or softmax that cannot be the output is refused at once
@@ -63,13 +62,27 @@ class Sequential(KerasHabits):
             self.build(input_dim)
 
     # ------------------------------------------------------------------ structure
-    def add(self, layer: Dense) -> None:
-        if not isinstance(layer, Dense):
-            raise ValueError(f"Sequential takes fm.Dense layers, got {layer!r}")
+    def add(self, layer: Dense | Dropout) -> None:
+        """Append a Dense layer, or a Dropout that applies to the output of the Dense before it."""
+        if not isinstance(layer, (Dense, Dropout)):
+            raise ValueError(f"Sequential takes fm.Dense and fm.Dropout layers, got {layer!r}")
         if self._network is not None:
             raise ValueError("cannot add layers to a built model; create a new Sequential")
+        if isinstance(layer, Dropout):
+            self._fold_dropout(layer)
+            return
         layer._attach(self, len(self.layers))
         self.layers.append(layer)
+
+    def _fold_dropout(self, dropout: Dropout) -> None:
+        if not self.layers:
+            raise ValueError("fm.Dropout drops the outputs of the layer before it and must follow a Dense layer; "
+                             "dropping the inputs themselves is not supported")
+        previous = self.layers[-1]
+        if previous.dropout:
+            raise ValueError(f"two dropouts after layer {len(self.layers) - 1} (rates {previous.dropout} and "
+                             f"{dropout.rate}); use one fm.Dropout")
+        previous.dropout = dropout.rate
 
     @property
     def engine(self):
@@ -100,6 +113,9 @@ class Sequential(KerasHabits):
         if not self.layers:
             raise ValueError("the model has no layers; pass a list of fm.Dense to Sequential")
         self._check_hidden_layers()
+        if self.layers[-1].dropout:
+            raise ValueError(f"the output layer (layer {len(self.layers) - 1}) cannot drop units: fm.Dropout "
+                             "belongs between hidden layers, before the output layer")
         if self.loss is not None:
             _core.check_output_fits_loss(self.loss, self.layers[-1].activation, self.layers[-1].units)
 
@@ -121,19 +137,22 @@ class Sequential(KerasHabits):
             return self
         self._check_structure()
         specs = [_core.LayerSpec(units=layer.units, activation=layer.activation, negative_slope=layer.negative_slope,
-                                 initializer=layer.initializer) for layer in self.layers]
+                                 initializer=layer.initializer, dropout=layer.dropout) for layer in self.layers]
         network_class = _core.Network32 if self.dtype == np.float32 else _core.Network64
         self._network = network_class(input_dim, specs, self.loss or "none", self.seed)
+        self._network.huber_delta = self.huber_delta
         (self.optimizer or _optimizers.SGD())._configure(self._network)
         return self
 
-    def compile(self, loss: str = "cross_entropy", optimizer="sgd", metrics=None) -> Sequential:
-        """Choose the loss, the optimiser (an fm.Optimizer or its name) and metrics to log each
-        epoch for training and validation data ("mae", "mse", "rmse", "accuracy"; fastmlp.metrics).
+    def compile(self, loss="cross_entropy", optimizer="sgd", metrics=None) -> Sequential:
+        """Choose the loss (a name, or fm.losses.Huber(delta)), the optimiser (an fm.Optimizer or
+        its name) and metrics to log each epoch for training and validation data ("mae", "mse",
+        "rmse", "accuracy"; fastmlp.metrics).
 
         A loss that does not fit the output activation (cross_entropy without softmax, say)
         is refused here, before any training.
         """
+        loss, huber_delta = _losses.resolve(loss)
         loss = canonical_loss(loss)
         optimizer = _optimizers.get(optimizer)
         metrics = check_metrics(metrics, loss in CLASSIFICATION_LOSSES)
@@ -146,8 +165,10 @@ class Sequential(KerasHabits):
             raise
         self.optimizer = optimizer
         self.metrics = metrics
+        self.huber_delta = huber_delta
         if self._network is not None:
             self._network.loss = loss
+            self._network.huber_delta = huber_delta
             optimizer._configure(self._network)
         return self
 
@@ -271,26 +292,38 @@ class Sequential(KerasHabits):
         return report
 
     # ------------------------------------------------------------------ inspection
-    def forward(self, X) -> list:
-        """Forward propagation with its cache: one LayerCache(Z, A) per layer (not the input)."""
+    def forward(self, X, training: bool = False) -> list:
+        """Forward propagation with its cache: one LayerCache(Z, A, M) per layer (not the input).
+
+        training=True makes the pass a training step would: layers with dropout drop units, and
+        M holds each one's mask (drawn from the model's dropout generator, which advances)."""
         network = self._built_network()
-        return [LayerCache(Z, A) for Z, A in network.forward(self._features(X))]
+        X = self._features(X)
+        if training:
+            return [LayerCache(Z, A, M) for Z, A, M in network.training_forward(X)]
+        return [LayerCache(Z, A) for Z, A in network.forward(X)]
 
-    def gradients(self, X, y, sample_weight=None) -> list:
-        """Backpropagation without an update: one LayerGradients(dW, db) per layer."""
-        return self._loss_and_gradients(X, y, sample_weight)[1]
+    def gradients(self, X, y, sample_weight=None, training: bool = False) -> list:
+        """Backpropagation without an update: one LayerGradients(dW, db) per layer (with dropout
+        as in a training step when training=True; masks from the model's dropout generator)."""
+        return self._loss_and_gradients(X, y, sample_weight, training)[1]
 
-    def _loss_and_gradients(self, X, y, sample_weight=None):
+    def _loss_and_gradients(self, X, y, sample_weight=None, training: bool = False, masks: bool = False):
         network = self._compiled_network()
         X = self._features(X)
         Y = self._targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
-        loss, grads = network.gradients(X, Y, weights)
-        return loss, [LayerGradients(dW, db) for dW, db in grads]
+        if training:
+            loss, grads, drawn = network.training_gradients(X, Y, weights)
+        else:
+            (loss, grads), drawn = network.gradients(X, Y, weights), [None] * network.num_layers
+        gradients = [LayerGradients(dW, db) for dW, db in grads]
+        return (loss, gradients, drawn) if masks else (loss, gradients)
 
-    def explain_step(self, X, y, preview_rows: int = 2) -> str:
-        """One forward and backward pass over a small batch, written out in the notation."""
-        return explain_step(self, X, y, preview_rows=preview_rows)
+    def explain_step(self, X, y, preview_rows: int = 2, training: bool = False) -> str:
+        """One forward and backward pass over a small batch, written out in the notation
+        (training=True: with dropout, its masks shown)."""
+        return explain_step(self, X, y, preview_rows=preview_rows, training=training)
 
     def diagnose(self, X, y):
         """Gradient norms, saturated and dead units, and what looks wrong, in plain words.
@@ -325,60 +358,13 @@ class Sequential(KerasHabits):
     @classmethod
     def _from_payload(cls, description: dict, tensors: dict, where: str = "model") -> Sequential:
         """Rebuild a model from a checked description and its tensors; FormatError if they do not fit."""
-        try:
-            layers = [Dense(spec["units"], activation=spec["activation"],
-                            negative_slope=spec.get("negative_slope", 0.01),
-                            initializer=spec.get("initializer", "auto")) for spec in description["layers"]]
-            model = cls(layers, input_dim=description["input_dim"], dtype=description["dtype"],
-                        seed=description.get("seed") or 0, name=description.get("name"))
-            if description.get("loss"):
-                model.compile(loss=description["loss"], optimizer=description.get("optimizer") or "sgd")
-        except (ValueError, TypeError, KeyError) as error:
-            raise FormatError(f"{where}: the description does not make a valid network: {error}") from error
-        metadata = description.get("metadata", {})
-        if not isinstance(metadata, dict):
-            raise FormatError(f"{where}: the description's 'metadata' must be a JSON object, "
-                              f"found {type(metadata).__name__}")
-        model.metadata = metadata
-        for index in range(len(layers)):
-            model._network.set_weights(index, tensors[f"layers.{index}.W"])
-            model._network.set_bias(index, tensors[f"layers.{index}.b"])
-        if "preprocessing.mean" in tensors:
-            model.preprocessing = Standardizer.from_dict({"mean": tensors["preprocessing.mean"].tolist(),
-                                                          "scale": tensors["preprocessing.scale"].tolist()})
-        serialization.check_golden(model, tensors, description["dtype"], where)
-        serialization.restore_training(model._network, description, tensors, where)
-        return model
+        return _model_state.from_payload(cls, description, tensors, where)
 
     def __getstate__(self):
-        if not self.built:
-            # No weights yet: the architecture and compile settings are all there is to keep
-            # (copy.deepcopy and joblib reach here before fit as well).
-            return {"config": {"layers": [layer.get_config() for layer in self.layers],
-                               "dtype": np.dtype(self.dtype).name, "seed": self.seed, "name": self.name,
-                               "loss": self.loss,
-                               "optimizer": None if self.optimizer is None else self.optimizer.get_config(),
-                               "preprocessing": self.preprocessing, "metadata": self.metadata}}
-        # The file's bytes, plus the optimiser's state that a default file leaves out: a pickled
-        # model (shipped to another process, say) trains on exactly where it stopped.
-        return {"fmlp": serialization.model_to_bytes(self), "optimizer_state": self._network.get_optimizer_state()}
+        return _model_state.get_state(self)
 
     def __setstate__(self, state):
-        if "config" in state:
-            config = state["config"]
-            restored = Sequential([Dense(**spec) for spec in config["layers"]], dtype=config["dtype"],
-                                  seed=config["seed"], name=config["name"])
-            if config["loss"] is not None:
-                restored.compile(loss=config["loss"], optimizer=config["optimizer"])
-            restored.preprocessing = config["preprocessing"]
-            restored.metadata = config["metadata"]
-        else:
-            restored = serialization.model_from_bytes(state["fmlp"])
-            if "optimizer_state" in state:
-                restored._network.set_optimizer_state(*state["optimizer_state"])
-        self.__dict__.update(restored.__dict__)
-        for layer in self.layers:
-            layer._model = self
+        _model_state.set_state(self, state)
 
 
 serialization.register_kind("Sequential", Sequential._from_payload)

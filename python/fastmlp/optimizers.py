@@ -84,10 +84,6 @@ class Optimizer:
             setattr(self, name, None if value is None else _positive(value, name))
         if sum(value is not None for value in clips.values()) > 1:
             raise ValueError("only one of clipnorm, global_clipnorm and clipvalue can be set")
-        if any(value is not None for value in clips.values()) and not hasattr(_core.Network64, "set_rmsprop"):
-            # The engine's clipping (cpp/src/optimizer.cpp) is not reachable through this binding yet.
-            raise ValueError("gradient clipping (clipnorm, global_clipnorm, clipvalue) is not available in this "
-                             "build of fastmlp's engine binding")
 
     @property
     def lr(self) -> float:
@@ -114,11 +110,11 @@ class Optimizer:
         self._set_engine_optimizer(network, self._clip_arguments())
         self._engines.add(network)
 
-    def _set_engine_optimizer(self, network, clip: dict) -> None:
+    def _set_engine_optimizer(self, network, clip) -> None:
         raise NotImplementedError
 
-    def _clip_arguments(self) -> dict:
-        return {name: getattr(self, name) or 0.0 for name in _CLIP_NAMES}
+    def _clip_arguments(self):
+        return _core.ClipConfig(**{name: getattr(self, name) or 0.0 for name in _CLIP_NAMES})
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -151,23 +147,27 @@ class SGD(Optimizer):
         return {"name": "sgd", "lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
-    def _set_engine_optimizer(self, network, clip: dict) -> None:
-        if any(clip.values()):
-            network.set_sgd(self.lr, self.momentum, self.nesterov, self.weight_decay, **clip)
-        else:
-            network.set_sgd(self.lr, self.momentum, self.nesterov, self.weight_decay)
+    def _set_engine_optimizer(self, network, clip) -> None:
+        network.set_sgd(self.lr, self.momentum, self.nesterov, self.weight_decay, clip=clip)
+
+
+def _epsilon(eps, epsilon) -> float:
+    if eps is not None and epsilon is not None:
+        raise ValueError("give epsilon once: eps or epsilon (Keras's name), not both")
+    return _positive(1e-8 if eps is None and epsilon is None else (eps if eps is not None else epsilon),
+                     "eps" if epsilon is None else "epsilon")
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015)."""
+    """Adam (Kingma & Ba, 2015). ε defaults to PyTorch's 1e-8 (Keras's is 1e-7)."""
 
-    def __init__(self, lr: float | None = None, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, learning_rate: float | None = None, clipnorm: float | None = None,
-                 global_clipnorm: float | None = None, clipvalue: float | None = None):
+    def __init__(self, lr: float | None = None, beta1: float = 0.9, beta2: float = 0.999, eps: float | None = None,
+                 weight_decay: float = 0.0, *, learning_rate: float | None = None, epsilon: float | None = None,
+                 clipnorm: float | None = None, global_clipnorm: float | None = None, clipvalue: float | None = None):
         self._init_common(lr, learning_rate, 1e-3, clipnorm, global_clipnorm, clipvalue)
         self.beta1 = _in_unit_interval(beta1, "beta1")
         self.beta2 = _in_unit_interval(beta2, "beta2")
-        self.eps = _positive(eps, "eps")
+        self.eps = _epsilon(eps, epsilon)
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
 
     _name = "adam"
@@ -176,14 +176,49 @@ class Adam(Optimizer):
         return {"name": self._name, "lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
                 "weight_decay": self.weight_decay}
 
-    def _set_engine_optimizer(self, network, clip: dict) -> None:
-        if any(clip.values()):
-            network.set_adam(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, **clip)
-        else:
-            network.set_adam(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay)
+    def _set_engine_optimizer(self, network, clip) -> None:
+        network.set_adam(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, clip=clip)
 
 
-_KINDS = {"sgd": SGD, "adam": Adam}
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter, 2019), as PyTorch's: every W shrinks by 1 − lr·λ before its
+    Adam step, decoupled from the moments; biases never decay. λ defaults to PyTorch's 0.01."""
+
+    _name = "adamw"
+
+    def __init__(self, lr: float | None = None, beta1: float = 0.9, beta2: float = 0.999, eps: float | None = None,
+                 weight_decay: float = 0.01, *, learning_rate: float | None = None, epsilon: float | None = None,
+                 clipnorm: float | None = None, global_clipnorm: float | None = None, clipvalue: float | None = None):
+        super().__init__(lr, beta1, beta2, eps, weight_decay, learning_rate=learning_rate, epsilon=epsilon,
+                         clipnorm=clipnorm, global_clipnorm=global_clipnorm, clipvalue=clipvalue)
+
+    def _set_engine_optimizer(self, network, clip) -> None:
+        network.set_adamw(self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, clip=clip)
+
+
+class RMSprop(Optimizer):
+    """RMSprop as PyTorch's (not centered): s ← ρs + (1 − ρ)g², w ← w − lr·g/(√s + ε); with
+    momentum μ, v ← μv + g/(√s + ε), w ← w − lr·v. ε sits outside the square root (Keras puts
+    it inside) and defaults to 1e-8."""
+
+    def __init__(self, lr: float | None = None, rho: float = 0.9, momentum: float = 0.0, eps: float | None = None,
+                 weight_decay: float = 0.0, *, learning_rate: float | None = None, epsilon: float | None = None,
+                 clipnorm: float | None = None, global_clipnorm: float | None = None, clipvalue: float | None = None):
+        self._init_common(lr, learning_rate, 1e-3, clipnorm, global_clipnorm, clipvalue)
+        self.rho = _in_unit_interval(rho, "rho")
+        self.momentum = _in_unit_interval(momentum, "momentum")
+        self.eps = _epsilon(eps, epsilon)
+        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+
+    def _config(self) -> dict:
+        return {"name": "rmsprop", "lr": self.lr, "rho": self.rho, "momentum": self.momentum, "eps": self.eps,
+                "weight_decay": self.weight_decay}
+
+    def _set_engine_optimizer(self, network, clip) -> None:
+        network.set_rmsprop(self.lr, self.rho, self.eps, self.momentum, self.weight_decay, clip=clip)
+
+
+_KINDS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
 
 
 def get(optimizer) -> Optimizer:

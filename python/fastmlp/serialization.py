@@ -64,6 +64,7 @@ def network_description(model: Any, kind: str = "Sequential") -> Description:
         "input_dim": int(model.engine.input_dim),
         "layers": [layer.get_config() for layer in model.layers],
         "loss": model.loss,
+        **({"huber_delta": float(model.huber_delta)} if model.loss == "huber" and model.huber_delta != 1.0 else {}),
         "seed": int(model.seed),
         "optimizer": None if model.optimizer is None else model.optimizer.get_config(),
         "name": model.name,
@@ -103,8 +104,11 @@ def network_tensors(model: Any, include_optimizer: bool = False) -> Tensors:
 def training_description(network: Any) -> dict[str, Any]:
     """The description's "training" entry: the optimiser's step count and the shuffling generator."""
     _, _, steps = network.get_optimizer_state()
-    return {"optimizer_steps": int(steps),
-            "shuffle_state": [f"{word:016x}" for word in network.get_shuffle_state()]}
+    training = {"optimizer_steps": int(steps),
+                "shuffle_state": [f"{word:016x}" for word in network.get_shuffle_state()]}
+    if any(network.layer_dropout(index) for index in range(network.num_layers)):
+        training["dropout_state"] = [f"{word:016x}" for word in network.get_dropout_state()]
+    return training
 
 
 def training_tensors(network: Any) -> Tensors:
@@ -123,6 +127,8 @@ def restore_training(network: Any, description: Description, tensors: Tensors, w
     if training is None:
         return
     network.set_shuffle_state([int(word, 16) for word in training["shuffle_state"]])
+    if "dropout_state" in training:
+        network.set_dropout_state([int(word, 16) for word in training["dropout_state"]])
     if fileformat.OPTIMIZER_FIRST not in tensors:
         return
     first = tensors[fileformat.OPTIMIZER_FIRST]

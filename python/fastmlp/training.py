@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from .callbacks import Callback, History, refuse_batch_hooks
+from .callbacks import Callback, History, batch_hooks
 from .errors import DivergenceError
 from .inspection import layer_diagnostics
 from .metrics import metric_value
@@ -37,7 +37,6 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
     initial_epoch up to epochs − 1, as Keras's fit(initial_epoch=) numbers them. The model's
     compiled metrics (fastmlp.metrics) are logged for both sets too.
     """
-    refuse_batch_hooks(callbacks)
     engine = model.engine
     log_rate = any(getattr(callback, "logs_learning_rate", False) for callback in callbacks)
     metrics = ["loss", "accuracy"] if model.is_classifier else ["loss"]
@@ -52,13 +51,15 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
     for callback in callbacks:
         callback.on_train_begin({})
     progress = Progress(epochs, X.shape[0], verbose)
+    batch_begin, batch_end = batch_hooks(callbacks, model)
     try:
         for epoch in range(initial_epoch, epochs):
             for callback in callbacks:
                 callback.on_epoch_begin(epoch, {})
             rate = engine.learning_rate
             started = time.perf_counter()
-            result = engine.train_epoch(X, Y, weights, batch_size, bool(shuffle), progress.within_epoch)
+            result = engine.train_epoch(X, Y, weights, batch_size, bool(shuffle), progress.within_epoch,
+                                        batch_begin, batch_end)
             seconds = time.perf_counter() - started
             if not result.finite:
                 raise divergence_error(epoch, epochs, *(learning_rate or ("learning rate", engine.learning_rate)))

@@ -247,18 +247,31 @@ def _as_weights(weights, m):
 
 # ------------------------------------------------------------------------- forward
 
-def forward(layers, X):
+def dropped(A, dropout, index):
+    """What the layer after `index` reads: A, or with inverted dropout A ⊙ M / (1 − p).
+
+    dropout is None or one entry per layer: None, or (M, p) with M the 0/1 mask (m, n_out)
+    of that layer's outputs and p its rate."""
+    if dropout is None or dropout[index] is None:
+        return A
+    mask, rate = dropout[index]
+    return A * np.asarray(mask, dtype=np.float64) / (1.0 - rate)
+
+
+def forward(layers, X, dropout=None):
     """Forward propagation.
 
     X: (m, d). Returns a list with one (Z, A) pair per layer (the input is not
-    included), Z and A of shape (m, n_out) of that layer.
+    included), Z and A of shape (m, n_out) of that layer; A = f(Z) before any dropout,
+    which (see dropped) changes what the next layer reads.
     """
     A = np.asarray(X, dtype=np.float64)
     caches = []
-    for layer in copy_layers(layers):
+    for index, layer in enumerate(copy_layers(layers)):
         Z = A @ layer.W + layer.b
         A = activation(layer.activation, Z, layer.negative_slope)
         caches.append((Z, A))
+        A = dropped(A, dropout, index)
     return caches
 
 
@@ -327,12 +340,13 @@ def loss_and_output_delta(loss, Z, Y, output_activation, weights=None,
     return value, dZ * w[:, None]
 
 
-def loss_value(layers, X, Y, loss, weights=None):
+def loss_value(layers, X, Y, loss, weights=None, dropout=None):
     """Mean (optionally weighted) loss of the network on (X, Y). Like the engine's
-    reported loss, it does not include the weight-decay penalty λ/2·‖W‖²."""
+    reported loss, it does not include the weight-decay penalty λ/2·‖W‖². dropout: the
+    masks held fixed, as forward takes them."""
     check_network(layers, loss)
     output = as_layer(layers[-1])
-    Z = forward(layers, X)[-1][0]
+    Z = forward(layers, X, dropout)[-1][0]
     value, _ = loss_and_output_delta(loss, Z, Y, output.activation, weights,
                                      output.negative_slope)
     return value
@@ -340,28 +354,29 @@ def loss_value(layers, X, Y, loss, weights=None):
 
 # ------------------------------------------------------------------------ backward
 
-def backward(layers, X, Y, loss, weights=None):
+def backward(layers, X, Y, loss, weights=None, dropout=None):
     """Backpropagation of the mean loss over the batch (X, Y).
 
     X: (m, d); Y: (m, k) or (m,) when k == 1; weights: (m,) or None.
     Returns (grads, loss_value): grads is a list with one (dW, db) per layer,
     dW of shape W's (n_in, n_out) and db of shape (n_out,). Weight decay is not
-    included here: the optimisers add λ·W to dW.
+    included here: the optimisers add λ·W to dW. dropout: the masks of a training step,
+    as forward takes them (the derivative of A ⊙ M/(1 − p) is M/(1 − p)).
     """
     check_network(layers, loss)
     layers = copy_layers(layers)
     X = np.asarray(X, dtype=np.float64)
-    caches = forward(layers, X)
+    caches = forward(layers, X, dropout)
     output = layers[-1]
     value, dZ = loss_and_output_delta(loss, caches[-1][0], Y, output.activation,
                                       weights, output.negative_slope)
 
     grads = [None] * len(layers)
     for index in reversed(range(len(layers))):
-        A_previous = X if index == 0 else caches[index - 1][1]
+        A_previous = X if index == 0 else dropped(caches[index - 1][1], dropout, index - 1)
         grads[index] = (A_previous.T @ dZ, dZ.sum(axis=0))
         if index > 0:
-            dA_previous = dZ @ layers[index].W.T
+            dA_previous = dropped(dZ @ layers[index].W.T, dropout, index - 1)
             below = layers[index - 1]
             Z_previous = caches[index - 1][0]
             dZ = dA_previous * activation_derivative(below.activation, Z_previous,
@@ -369,7 +384,7 @@ def backward(layers, X, Y, loss, weights=None):
     return grads, value
 
 
-def numerical_gradients(layers, X, Y, loss, weights=None, eps=1e-6):
+def numerical_gradients(layers, X, Y, loss, weights=None, eps=1e-6, dropout=None):
     """Gradients of loss_value by central differences, (L(θ+ε) − L(θ−ε)) / 2ε, one
     parameter at a time. Same layout as backward's grads: a list of (dW, db)."""
     probe = copy_layers(layers)
@@ -381,9 +396,9 @@ def numerical_gradients(layers, X, Y, loss, weights=None, eps=1e-6):
             for position in np.ndindex(parameter.shape):
                 original = parameter[position]
                 parameter[position] = original + eps
-                above = loss_value(probe, X, Y, loss, weights)
+                above = loss_value(probe, X, Y, loss, weights, dropout)
                 parameter[position] = original - eps
-                below = loss_value(probe, X, Y, loss, weights)
+                below = loss_value(probe, X, Y, loss, weights, dropout)
                 parameter[position] = original
                 gradient[position] = (above - below) / (2.0 * eps)
             layer_grads.append(gradient)

@@ -111,7 +111,8 @@ def test_mlp_parameters_and_defaults_are_scikit_learns(name):
     assert set(theirs) <= set(ours)
     assert {key: ours[key] for key in theirs} == theirs
     extra = set(ours) - set(theirs)
-    assert extra == ({"class_weight", "monitor", "dtype"} if name == "MLPClassifier" else {"monitor", "dtype"})
+    assert extra == ({"class_weight", "monitor", "dtype", "dropout"} if name == "MLPClassifier"
+                     else {"monitor", "dtype", "dropout", "huber_delta"})
 
 
 @pytest.mark.parametrize("name,solver", [("MLPClassifier", "sgd"), ("MLPRegressor", "sgd"),

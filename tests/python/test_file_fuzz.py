@@ -46,7 +46,8 @@ def data(n=80, d=4, seed=0):
 def models():
     X, y3 = data()
     labels = np.array(["cat", "dog", "eel"])[y3]
-    seq32 = fm.Sequential([fm.Dense(16, activation="relu"), fm.Dense(3, activation="softmax")], seed=1)
+    seq32 = fm.Sequential([fm.Dense(16, activation="relu"), fm.Dropout(0.25), fm.Dense(3, activation="softmax")],
+                          seed=1)
     seq32.compile(loss="cross_entropy", optimizer=fm.Adam(lr=0.01))
     seq32.fit(X, y3, epochs=3, verbose=0)
     seq64 = fm.Sequential([fm.Dense(8, activation="tanh"), fm.Dense(1, activation="identity")],
@@ -60,8 +61,8 @@ def models():
     yield "LogisticRegression", fm.LogisticRegression(max_iter=20).fit(X, y3 > 0)
     yield "LinearSVM", fm.LinearSVM(max_iter=10, random_state=0, dtype="float64").fit(X, labels)
     yield "MLPClassifier", fm.MLPClassifier(hidden_layer_sizes=(16,), max_iter=10, random_state=0).fit(X, labels)
-    yield "MLPRegressor", fm.MLPRegressor(hidden_layer_sizes=(16,), max_iter=10, random_state=0,
-                                          dtype="float64").fit(X, X[:, 1])
+    yield "MLPRegressor", fm.MLPRegressor(hidden_layer_sizes=(16,), max_iter=10, random_state=0, dropout=0.1,
+                                          loss="huber", huber_delta=0.5, dtype="float64").fit(X, X[:, 1])
 
 
 def outputs(model, X):

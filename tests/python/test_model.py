@@ -567,9 +567,9 @@ def recording_network(monkeypatch, dtype):
     calls = []
 
     class Recording(base):
-        def train_epoch(self, X, Y, sample_weight=None, batch_size=32, shuffle=True, progress=None):
+        def train_epoch(self, X, Y, sample_weight=None, batch_size=32, shuffle=True, progress=None, *hooks):
             calls.append((X, base._input_address(X)))
-            return super().train_epoch(X, Y, sample_weight, batch_size, shuffle, progress)
+            return super().train_epoch(X, Y, sample_weight, batch_size, shuffle, progress, *hooks)
 
     monkeypatch.setattr(core, name, Recording)
     return calls

@@ -189,7 +189,7 @@ def test_a_file_without_the_training_state_loads_and_restarts_the_optimiser(tmp_
     (lambda d, t: d["training"].update(optimizer_steps=True), "optimizer_steps must be an integer >= 0"),
     (lambda d, t: d["training"].update(shuffle_state=["0" * 16] * 4), "must not be all zero"),
     (lambda d, t: d["training"].update(shuffle_state=["xyz"] * 4), "16 lowercase hexadecimal digits"),
-    (lambda d, t: d["training"].update(extra=1), "exactly the fields"),
+    (lambda d, t: d["training"].update(extra=1), "must have the fields .* and may have .dropout_state."),
     (lambda d, t: d.update(training=[1, 2]), "'training' must be a JSON object"),
     (lambda d, t: d.pop("training"), "need the description's 'training' entry"),
     (lambda d, t: t.pop("optimizer.first"), "'optimizer.second' needs 'optimizer.first'"),

@@ -33,12 +33,13 @@ from .. import serialization
 from ..errors import FormatError
 from ..layers import Dense
 from ..model import Sequential
-from ..optimizers import SGD, Adam
 from ..training import train
 from ._checks import (ENGINE_DTYPES, TRAINING_DEFAULTS, is_real, check_sample_weight, check_settings,
                       decode_params, encode_params, engine_weights, plain)
 from ._lbfgs import fit_lbfgs
 from ._parameters import LayerParameters, float_dtype_of
+from ._optimizer_settings import configure_optimizer
+from ._sklearn_callbacks import CallbackSupportMixin, FitTasks, with_callbacks
 from ._sparse import SPARSE_FORMATS, dense_for_training
 from ._stopping import ScikitLearnStopping, hold_out, train_as_scikit_learn
 
@@ -46,7 +47,7 @@ _SEED_LIMIT = 2 ** 31 - 1
 
 
 # ---------------------------------------------------------------------- the base class
-class NetworkEstimator(LayerParameters, BaseEstimator):
+class NetworkEstimator(CallbackSupportMixin, LayerParameters, BaseEstimator):
     """Base of fastmlp's estimators: one engine network (a fm.Sequential), trained epoch by epoch.
 
     Subclasses define ``_hidden_layers()``, ``_output_layer(n_outputs)``, ``_penalty(...)``,
@@ -56,6 +57,7 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
     _loss_scale = 1.0           # s in J = s·L + λ/2·‖W‖²
     _initializer = "auto"       # of the output layer; linear models start from zero as in the notes
     _is_classifier_network = False
+    _reports_epochs = True      # each epoch a subtask for scikit-learn's callbacks (sklearn.callback)
     # Fitted attributes written to model files (besides classes_, n_features_in_, feature_names_in_).
     _STATE = ("n_iter_", "t_", "loss_", "loss_curve_", "best_loss_", "validation_scores_",
               "validation_loss_curve_", "best_validation_score_", "best_validation_loss_",
@@ -96,11 +98,15 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
         activation, loss = self._output_layer(n_outputs)
         layers = self._hidden_layers() + [Dense(n_outputs, activation=activation, initializer=self._initializer)]
         model = Sequential(layers, input_dim=n_features, dtype=dtype, seed=0)
-        model.compile(loss=loss, optimizer="sgd")
+        model.compile(loss=self._loss_object(loss), optimizer="sgd")
         self._model = model
         initial = self._initial_parameters(rng)
         if initial is not None:
             self._engine.set_parameters(np.ascontiguousarray(initial, dtype=model.dtype))
+
+    def _loss_object(self, loss: str):
+        """What Sequential.compile takes for the engine loss `loss` (a name, or a loss with parameters)."""
+        return loss
 
     def _initial_parameters(self, rng):
         """A flat [W0, b0, W1, b1, ...] to start from, or None for the engine's initialiser."""
@@ -136,6 +142,7 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
         return validate_data(self, X, reset=False, dtype=self._model.dtype, order="C", accept_sparse=SPARSE_FORMATS)
 
     # ------------------------------------------------------------------ training
+    @with_callbacks  # tears scikit-learn's callbacks down however fit ends
     def _fit(self, X, y, sample_weight=None, validation_data=None, incremental=False, classes=None):
         settings = self._settings()
         if incremental and settings["solver"] == "lbfgs":
@@ -154,6 +161,7 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
         X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C", multi_output=True,
                              y_numeric=not self._is_classifier_network, accept_sparse=SPARSE_FORMATS)
         X = dense_for_training(X, dtype)
+        task_data = (X, y)  # what scikit-learn's callbacks see (before any hold-out split)
         Y, strata = self._prepare_targets(y, first_pass, incremental, classes)
         raw_weights = check_sample_weight(sample_weight, X.shape[0])
         raw_weights = self._apply_class_weight(raw_weights, strata, settings, incremental)
@@ -178,15 +186,19 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
         self._prepare_validation_curves(validation is not None, settings)
         if first_pass or not incremental:  # partial_fit keeps drawing from the stream it started
             self._model.seed = int(rng.randint(_SEED_LIMIT))
-            self._engine.reseed_shuffle(self._model.seed)
+            self._engine.reseed_training(self._model.seed)
 
+        lbfgs = settings["solver"] == "lbfgs"
+        epochs = 0 if lbfgs or not self._reports_epochs else 1 if incremental else settings["max_iter"]
+        tasks = FitTasks(self, *task_data, sample_weight, epochs)
         try:
-            if settings["solver"] == "lbfgs":
+            if lbfgs:
                 fit_lbfgs(self, X, Y, raw_weights, validation, settings)
             else:
-                self._fit_stochastic(X, Y, raw_weights, validation, settings, incremental)
+                self._fit_stochastic(X, Y, raw_weights, validation, settings, incremental, tasks.epoch_callback())
         finally:
             self._drop_parameter_mirror()
+        tasks.end()
         return self
 
     def _prepare_targets(self, y, first_pass: bool, incremental: bool, classes):
@@ -244,33 +256,9 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
 
     def _configure_optimizer(self, settings: dict, decay: float, keep_state: bool) -> None:
         """Give the engine the optimiser of `settings` (see the module docstring for the scaling)."""
-        scale = self._loss_scale
-        if settings["solver"] == "sgd":
-            momentum = settings["momentum"]
-            key = ("sgd", momentum, settings["nesterovs_momentum"], decay)
-        else:
-            key = ("adam", settings["beta_1"], settings["beta_2"], settings["epsilon"], decay)
-        if keep_state and key == getattr(self, "_optimizer_key", None):
-            return
-        if settings["solver"] == "sgd":
-            optimizer = SGD(lr=self._learning_rate_now * scale, momentum=momentum,
-                            nesterov=settings["nesterovs_momentum"] and momentum > 0, weight_decay=decay)
-        else:
-            optimizer = Adam(lr=self._learning_rate_now, beta1=settings["beta_1"], beta2=settings["beta_2"],
-                             eps=settings["epsilon"] / scale, weight_decay=decay)
-        # partial_fit keeps the optimiser's state when only the settings changed (the weight decay
-        # follows the block's size) or the model was loaded or unpickled, as scikit-learn keeps
-        # its optimiser across partial_fit calls: a shipped model resumes exactly.
-        previous = self._model.optimizer
-        carried = keep_state and previous is not None and previous.get_config()["name"] == key[0]
-        state = self._engine.get_optimizer_state() if carried else None
-        optimizer._configure(self._engine)
-        if state is not None:
-            self._engine.set_optimizer_state(*state)
-        self._model.optimizer = optimizer
-        self._optimizer_key = key
+        configure_optimizer(self, settings, decay, keep_state)
 
-    def _fit_stochastic(self, X, Y, raw_weights, validation, settings, incremental) -> None:
+    def _fit_stochastic(self, X, Y, raw_weights, validation, settings, incremental, reporters=()) -> None:
         engine = self._engine
         n_samples = X.shape[0]
         weights, mean_weight = engine_weights(raw_weights, engine.dtype)
@@ -285,7 +273,7 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
         epochs = 1 if incremental else settings["max_iter"]
         train_as_scikit_learn(rule, lambda: train(
             self._model, X, Y, weights, epochs=epochs, batch_size=batch_size, shuffle=settings["shuffle"],
-            callbacks=[rule], validation=engine_validation,
+            callbacks=[rule, *reporters], validation=engine_validation,
             learning_rate=("learning_rate_init", settings["learning_rate_init"])))
         if not rule.converged and not incremental:
             warnings.warn(f"{type(self).__name__}: the maximum number of iterations ({settings['max_iter']}) was "
@@ -343,8 +331,8 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
         n_outputs = model.layers[-1].units
         self._restore_targets(description, state, n_outputs)
         expected = self._hidden_layers() + [Dense(n_outputs, activation=self._output_layer(n_outputs)[0])]
-        found = [(layer.units, layer.activation) for layer in model.layers]
-        wanted = [(layer.units, layer.activation) for layer in expected]
+        found = [(layer.units, layer.activation, layer.dropout) for layer in model.layers]
+        wanted = [(layer.units, layer.activation, layer.dropout) for layer in expected]
         if found != wanted:
             raise ValueError(f"the network's layers {found} are not those of the parameters {wanted}")
         if model.loss != self._output_layer(n_outputs)[1]:

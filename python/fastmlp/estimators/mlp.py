@@ -26,98 +26,18 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .. import _core
-from ..layers import Dense, canonical_activation
+from ..layers import Dense, canonical_activation, check_dropout_rate
+from ..losses import Huber
 from ._base import NetworkEstimator
 from ._checks import STOCHASTIC_SOLVERS, check_real
 from ._classifier import ClassifierNetwork
+from ._mlp_docs import ATTRIBUTES_DOC, PARAMETERS_DOC
 
 # From the engine's name table: the hidden activations and their aliases (scikit-learn's "logistic").
 HIDDEN_ACTIVATIONS = tuple(_core.hidden_activation_names()) + tuple(
     alias for alias, name in _core.activation_aliases().items() if name in _core.hidden_activation_names())
 LEAKY_RELU_SLOPE = 0.01
 _SKLEARN_OUTPUT_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity", "exp": "exp"}
-
-_PARAMETERS_DOC = """
-    Parameters
-    ----------
-    hidden_layer_sizes : int or sequence of int, default=(100,)
-        Units of each hidden layer; () makes a model without a hidden layer.
-    activation : str or sequence of str, default="relu"
-        Hidden activation: "identity", "logistic" (sigmoid), "tanh", "relu", "leaky_relu"
-        (slope 0.01), "elu", "softplus" or "silu"; a sequence gives one per hidden layer.
-    solver : "adam", "sgd" or "lbfgs", default="adam"
-    alpha : float, default=1e-4
-        L2 strength: the penalty alpha/2·‖W‖²/batch_size is added to each batch's loss
-        (weight decay alpha/batch_size; with sample weights the batch size counts weight).
-    batch_size : int or "auto", default="auto"
-        min(200, n_samples) for "auto".
-    learning_rate : "constant", "invscaling" or "adaptive", default="constant"
-        Schedule of 'sgd': learning_rate_init / (t+1)^power_t after each epoch
-        ("invscaling", t = samples seen), or divided by 5 each time n_iter_no_change
-        epochs go by without progress ("adaptive").
-    learning_rate_init : float, default=1e-3
-    power_t : float, default=0.5
-    max_iter : int, default=200
-        Most epochs ('sgd', 'adam') or iterations ('lbfgs').
-    shuffle : bool, default=True
-    random_state : int, RandomState or None, default=None
-        Seeds the initial weights, the shuffling and the early-stopping split.
-    tol : float, default=1e-4
-        Training stops when the training loss (or, with early stopping, the monitored
-        validation quantity) has not improved by tol for n_iter_no_change epochs.
-    verbose : bool, default=False
-    warm_start : bool, default=False
-        fit continues from the previous weights.
-    momentum : float, default=0.9
-    nesterovs_momentum : bool, default=True
-    early_stopping : bool, default=False
-        Hold out validation_fraction of the data (or use fit's validation_data), stop
-        when the monitored quantity stops improving and keep the best epoch's weights.
-    validation_fraction : float, default=0.1
-    beta_1, beta_2, epsilon : float, defaults 0.9, 0.999, 1e-8
-        Adam's parameters.
-    n_iter_no_change : int, default=10
-    max_fun : int, default=15000
-        Most loss evaluations of 'lbfgs'.
-    monitor : "val_score" or "val_loss", default="val_score"
-        What early stopping watches (scikit-learn watches the score).
-    dtype : "float32" or "float64", default="float32"
-        Precision of the engine.
-"""
-
-_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
-    loss_ : float
-        Loss after the last epoch, with the L2 term (scikit-learn's definition).
-    loss_curve_ : list of float
-        loss_ after every epoch (every iteration for 'lbfgs').
-    best_loss_ : float or None
-        Lowest training loss (None with early stopping, as in scikit-learn).
-    validation_scores_ : list of float or None
-        Score on the validation set after every epoch, when there is one.
-    validation_loss_curve_ : list of float or None
-        Loss (with the same L2 term) on the validation set after every epoch.
-    best_validation_score_, best_validation_loss_ : float or None
-    n_iter_ : int
-        Epochs run by the last fit.
-    t_ : int
-        Training samples seen by the solver.
-    coefs_ : list of ndarray
-        coefs_[i] is the weight matrix of layer i, shape (n_in, n_out).
-    intercepts_ : list of ndarray
-        intercepts_[i] has shape (n_out,).
-    n_layers_ : int
-        Layers including input and output.
-    n_outputs_ : int
-    out_activation_ : str
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Defined when X had column names.
-    model_ : fm.Sequential
-        The network itself (summary(), forward(), layers[i].W).
-"""
-
 
 class _MLPBase(NetworkEstimator):
     def _layer_sizes(self) -> list:
@@ -148,14 +68,31 @@ class _MLPBase(NetworkEstimator):
                 raise ValueError(f"unknown hidden activation {name!r}; expected one of {', '.join(HIDDEN_ACTIVATIONS)}")
         return [canonical_activation(name) for name in names]
 
+    def _dropout_rates(self, n_hidden: int) -> list:
+        rates = self.dropout
+        if isinstance(rates, (str, bytes)):
+            raise ValueError(f"dropout must be a number in [0, 1) or one per hidden layer, got {rates!r}")
+        if np.ndim(rates) == 0:
+            rates = [rates] * n_hidden
+        rates = list(rates)
+        if len(rates) != n_hidden:
+            raise ValueError(f"dropout lists {len(rates)} rates but there are {n_hidden} hidden layers "
+                             f"(hidden_layer_sizes={self.hidden_layer_sizes!r})")
+        rates = [check_dropout_rate(rate, "dropout") for rate in rates]
+        if any(rates) and self.solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(f"dropout draws new masks every mini-batch, so it needs solver 'sgd' or 'adam', "
+                             f"not {self.solver!r}")
+        return rates
+
     def _check_own_params(self) -> None:
         check_real("alpha", self.alpha, 0)
         self._activations(len(self._layer_sizes()))
+        self._dropout_rates(len(self._layer_sizes()))
 
     def _hidden_layers(self) -> list:
         sizes = self._layer_sizes()
-        return [Dense(units, activation=name, negative_slope=LEAKY_RELU_SLOPE)
-                for units, name in zip(sizes, self._activations(len(sizes)))]
+        return [Dense(units, activation=name, negative_slope=LEAKY_RELU_SLOPE, dropout=rate)
+                for units, name, rate in zip(sizes, self._activations(len(sizes)), self._dropout_rates(len(sizes)))]
 
     def _penalty(self, batch_weight: float, total_weight: float) -> float:
         return float(self.alpha) / batch_weight
@@ -199,7 +136,7 @@ class _MLPBase(NetworkEstimator):
     def _common_init(self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
                      learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
                      momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon,
-                     n_iter_no_change, max_fun, monitor, dtype):
+                     n_iter_no_change, max_fun, monitor, dtype, dropout):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -225,6 +162,7 @@ class _MLPBase(NetworkEstimator):
         self.max_fun = max_fun
         self.monitor = monitor
         self.dtype = dtype
+        self.dropout = dropout
 
 
 class MLPClassifier(ClassifierNetwork, _MLPBase):
@@ -232,10 +170,10 @@ class MLPClassifier(ClassifierNetwork, _MLPBase):
 
     Two classes: one sigmoid output unit; more: softmax over one unit per class;
     multi-label indicator targets: one sigmoid unit per label.
-""" + _PARAMETERS_DOC + """    class_weight : dict, "balanced" or None, default=None
+""" + PARAMETERS_DOC + """    class_weight : dict, "balanced" or None, default=None
         Multiplies each sample's loss by the weight of its class ("balanced":
         n_samples / (n_classes · count of the class)).
-""" + _ATTRIBUTES_DOC + """    classes_ : ndarray of shape (n_classes,)
+""" + ATTRIBUTES_DOC + """    classes_ : ndarray of shape (n_classes,)
 """
 
     _supports_multilabel = True
@@ -246,11 +184,11 @@ class MLPClassifier(ClassifierNetwork, _MLPBase):
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, n_iter_no_change=10, max_fun=15000, class_weight=None, monitor="val_score",
-                 dtype="float32"):
+                 dtype="float32", dropout=0.0):
         self._common_init(hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
                           learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
                           momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon,
-                          n_iter_no_change, max_fun, monitor, dtype)
+                          n_iter_no_change, max_fun, monitor, dtype, dropout)
         self.class_weight = class_weight
 
     def _output_layer(self, n_outputs: int) -> tuple:
@@ -307,9 +245,12 @@ class MLPRegressor(RegressorMixin, _MLPBase):
 
     The loss (plus the L2 term) is averaged over samples and outputs: scikit-learn's
     "squared_error" (half the squared error) and "poisson" (half the Poisson deviance, exp
-    output: the log link, y >= 0), and fastmlp's "absolute_error" and "huber" (δ = 1).
-""" + _PARAMETERS_DOC + """    loss : {"squared_error", "poisson", "absolute_error", "huber"}, default="squared_error"
-""" + _ATTRIBUTES_DOC
+    output: the log link, y >= 0), and fastmlp's "absolute_error" and "huber".
+""" + PARAMETERS_DOC + """    loss : {"squared_error", "poisson", "absolute_error", "huber"}, default="squared_error"
+    huber_delta : float, default=1.0
+        δ of loss="huber": the residual where it turns from quadratic to linear (the threshold
+        that scikit-learn's SGDRegressor calls epsilon, a name taken here by Adam's ε).
+""" + ATTRIBUTES_DOC
 
     # scikit-learn's loss name → (output activation, engine loss, scale s of J = s·L + penalty):
     # the engine's mse has no ½, its poisson is already the half deviance.
@@ -325,17 +266,22 @@ class MLPRegressor(RegressorMixin, _MLPBase):
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, n_iter_no_change=10, max_fun=15000, loss="squared_error", monitor="val_score",
-                 dtype="float32"):
+                 dtype="float32", dropout=0.0, huber_delta=1.0):
         self._common_init(hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
                           learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
                           momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon,
-                          n_iter_no_change, max_fun, monitor, dtype)
+                          n_iter_no_change, max_fun, monitor, dtype, dropout)
         self.loss = loss
+        self.huber_delta = huber_delta
 
     def _check_own_params(self) -> None:
         super()._check_own_params()
         if not isinstance(self.loss, str) or self.loss not in self._LOSSES:
             raise ValueError(f"loss must be one of {', '.join(repr(name) for name in self._LOSSES)}; got {self.loss!r}")
+        Huber(self.huber_delta)  # checks δ whatever the loss, as scikit-learn checks every parameter
+
+    def _loss_object(self, loss: str):
+        return Huber(self.huber_delta) if loss == "huber" else loss
 
     def _output_layer(self, n_outputs: int) -> tuple:
         return self._LOSSES[self.loss][:2]

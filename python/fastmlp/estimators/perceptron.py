@@ -158,7 +158,11 @@ class Perceptron(_LinearClassifier):
         """One epoch of the perceptron rule over (X, y); `classes` is required on the first call."""
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
-    def _fit_stochastic(self, X, Y, raw_weights, validation, settings, incremental) -> None:
+    # Its output units train one after another, each for its own epochs: scikit-learn's callbacks
+    # see the fit task, not epochs (reporters stays unused).
+    _reports_epochs = False
+
+    def _fit_stochastic(self, X, Y, raw_weights, validation, settings, incremental, reporters=()) -> None:
         # Rows of weight zero would be counted as mistakes without ever being corrected.
         if raw_weights is not None:
             keep = raw_weights > 0

@@ -14,7 +14,10 @@ A ``.fmlp`` file is a safetensors file. Its ``__metadata__`` holds exactly one k
      ...}                                  # any other JSON keys are passed through
 
 ``negative_slope`` is required for ``leaky_relu`` layers and optional (a finite
-number) elsewhere; other keys inside a layer are passed through.
+number) elsewhere; ``dropout`` (optional, in [0, 1), never on the output layer) is the
+fraction of a hidden layer's outputs dropped in training, which inference ignores;
+``huber_delta`` (optional, > 0, default 1) is δ of the huber loss. Other keys inside a layer
+are passed through, so a reader that predates dropout loads such a file and predicts the same.
 
 Tensors, all C-contiguous:
 
@@ -30,9 +33,9 @@ Tensors, all C-contiguous:
 The training state (optional; a file without it loads, and training then restarts the
 optimiser) lets training resume bit for bit: ``description["training"] = {"optimizer_steps":
 t, "shuffle_state": [four strings of 16 hex digits]}`` (the step count and the shuffling
-generator's words), and the optimiser's vectors over the flat parameters [W0, b0, W1, b1, ...]
-(SGD's velocity or Adam's first moment; Adam's second moment). The optimiser tensors need the
-"training" entry.
+generator's words; a model with dropout adds "dropout_state", its mask generator's words),
+and the optimiser's vectors over the flat parameters [W0, b0, W1, b1, ...] (SGD's velocity
+or Adam's first moment; Adam's second moment). The optimiser tensors need the "training" entry.
 
 Preprocessing tensors are float64 whatever the model dtype: they are statistics of
 the raw inputs, applied before inputs are cast to the model dtype, and float64 keeps

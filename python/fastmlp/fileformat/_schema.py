@@ -52,10 +52,12 @@ _REQUIRED_FIELDS = (
 _PREPROCESSING_DTYPE = "float64"
 # The training state beyond the parameters (optional; files without it load and restart the
 # optimiser): description["training"] = {"optimizer_steps": t, "shuffle_state": [4 × 16 hex
-# digits]}, and the optimiser's vectors over the flat parameters [W0, b0, W1, b1, ...].
+# digits]} (and "dropout_state", the same, for a model with dropout), and the optimiser's
+# vectors over the flat parameters [W0, b0, W1, b1, ...].
 OPTIMIZER_FIRST = "optimizer.first"    # SGD's velocity or Adam's first moment
 OPTIMIZER_SECOND = "optimizer.second"  # Adam's second moment
 _TRAINING_FIELDS = ("optimizer_steps", "shuffle_state")
+_OPTIONAL_TRAINING_FIELDS = ("dropout_state",)  # absent in files of models without dropout
 _OPTIONAL_PAIRS = (
     ("golden.input", "golden.output"),
     ("preprocessing.mean", "preprocessing.scale"),
@@ -205,6 +207,10 @@ def _check_fields(description: dict[str, Any], where: str) -> None:
     if loss is not None and loss not in LOSSES:
         fail(where, f"unknown loss {describe_value(loss)}; known losses: "
                     f"{', '.join(LOSSES)} (or null)")
+    if "huber_delta" in description:  # δ of the huber loss; absent means 1
+        delta = description["huber_delta"]
+        if not is_real(delta) or not math.isfinite(delta) or delta <= 0:
+            fail(where, f"huber_delta must be a positive finite number, found {describe_value(delta)}")
 
 
 def _check_layers(layers: object, where: str) -> None:
@@ -228,6 +234,12 @@ def _check_layers(layers: object, where: str) -> None:
             if not is_real(slope) or not math.isfinite(slope):
                 fail(where, f"layer {index}: negative_slope must be a finite number, found "
                             f"{describe_value(slope)}")
+        if "dropout" in layer:  # the fraction of the layer's outputs dropped in training; absent means 0
+            rate = layer["dropout"]
+            if not is_real(rate) or not 0 <= rate < 1:
+                fail(where, f"layer {index}: dropout must be a number in [0, 1), found {describe_value(rate)}")
+            if rate and index == len(layers) - 1:
+                fail(where, f"layer {index} is the output layer, which cannot drop units (dropout {rate})")
 
 
 def expected_layout(description: Mapping[str, Any], found_shapes: Mapping[str, tuple[int, ...]],
@@ -318,20 +330,26 @@ def check_values(tensors: Mapping[str, np.ndarray], where: str) -> None:
 def _check_training(training: object, where: str) -> None:
     if not isinstance(training, dict):
         fail(where, f"'training' must be a JSON object, found {describe_value(training)}")
-    unknown = sorted(set(training) - set(_TRAINING_FIELDS))
+    unknown = sorted(set(training) - set(_TRAINING_FIELDS) - set(_OPTIONAL_TRAINING_FIELDS))
     missing = [key for key in _TRAINING_FIELDS if key not in training]
     if unknown or missing:
-        fail(where, f"'training' must have exactly the fields {', '.join(map(repr, _TRAINING_FIELDS))}")
+        fail(where, f"'training' must have the fields {', '.join(map(repr, _TRAINING_FIELDS))}, and may have "
+                    f"{', '.join(map(repr, _OPTIONAL_TRAINING_FIELDS))}")
     steps = training["optimizer_steps"]
     if not is_int(steps) or steps < 0:
         fail(where, f"training.optimizer_steps must be an integer >= 0, found {describe_value(steps)}")
-    words = training["shuffle_state"]
+    for name in ("shuffle_state", "dropout_state"):
+        if name in training:
+            _check_generator_state(training[name], f"training.{name}", where)
+
+
+def _check_generator_state(words: object, name: str, where: str) -> None:
     if (not isinstance(words, list) or len(words) != 4
             or not all(isinstance(word, str) and len(word) == 16 and all(c in "0123456789abcdef" for c in word)
                        for word in words)):
-        fail(where, "training.shuffle_state must be a list of 4 strings of 16 lowercase hexadecimal digits")
+        fail(where, f"{name} must be a list of 4 strings of 16 lowercase hexadecimal digits")
     if all(int(word, 16) == 0 for word in words):
-        fail(where, "training.shuffle_state must not be all zero (the generator would draw only zeros)")
+        fail(where, f"{name} must not be all zero (the generator would draw only zeros)")
 
 
 def _optimizer_layout(description: Mapping[str, Any], found_shapes: Mapping[str, tuple[int, ...]],

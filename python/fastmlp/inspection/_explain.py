@@ -92,6 +92,8 @@ class StepValues(NamedTuple):
         dW and db are the engine's; dZ and dA are the notes' formulas evaluated in NumPy
         from the engine's cached Z and A (dA[L] only for a loss that is not fused).
     Y : encoded targets; loss : the engine's loss on the batch.
+    M : dropout masks of a training pass (None where a layer does not drop, and without training);
+    inputs : what each layer reads, inputs[l] = A[l-1], or Ã[l-1] = A[l-1] ⊙ M[l-1]/(1 − p) after dropout.
     """
 
     W: list
@@ -104,19 +106,36 @@ class StepValues(NamedTuple):
     dA: list
     Y: np.ndarray
     loss: float
+    M: list
+    inputs: list
 
 
-def step_values(model, X_ready: np.ndarray, Y_ready: np.ndarray) -> StepValues:
-    """Forward and backward pass of an engine-ready batch (see engine_inputs); nothing is updated."""
+def step_values(model, X_ready: np.ndarray, Y_ready: np.ndarray, training: bool = False) -> StepValues:
+    """Forward and backward pass of an engine-ready batch (see engine_inputs); nothing is updated.
+
+    training=True drops units as a training step would; the dropout generator is put back
+    afterwards, so the masks shown are those the next training step would draw on this batch."""
     network = model._compiled_network()
-    caches = network.forward(X_ready)
-    loss_value, grads = network.gradients(X_ready, Y_ready, None)
+    state = network.get_dropout_state()
+    try:
+        if training:
+            caches = network.training_forward(X_ready)
+            network.set_dropout_state(state)  # the same draws: the gradients see the masks shown
+            loss_value, grads, _ = network.training_gradients(X_ready, Y_ready, None)
+        else:
+            caches = [(Z, A, None) for Z, A in network.forward(X_ready)]
+            loss_value, grads = network.gradients(X_ready, Y_ready, None)
+    finally:
+        network.set_dropout_state(state)
     L = len(model.layers)
     none = [None]
     W = none + [network.get_weights(l).astype(np.float64) for l in range(L)]
     b = none + [network.get_bias(l).astype(np.float64) for l in range(L)]
-    Z = none + [np.asarray(Zl, dtype=np.float64) for Zl, _ in caches]
-    A = [X_ready.astype(np.float64)] + [np.asarray(Al, dtype=np.float64) for _, Al in caches]
+    Z = none + [np.asarray(Zl, dtype=np.float64) for Zl, _, _ in caches]
+    A = [X_ready.astype(np.float64)] + [np.asarray(Al, dtype=np.float64) for _, Al, _ in caches]
+    M = none + [None if Ml is None else np.asarray(Ml, dtype=np.float64) for _, _, Ml in caches]
+    keep = [1.0] + [1.0 - layer.dropout for layer in model.layers]
+    inputs = [None] + [A[l - 1] if M[l - 1] is None else A[l - 1] * M[l - 1] / keep[l - 1] for l in range(1, L + 1)]
     dW = none + [np.asarray(g[0], dtype=np.float64) for g in grads]
     db = none + [np.asarray(g[1], dtype=np.float64).reshape(-1) for g in grads]
     Y = Y_ready.astype(np.float64)
@@ -126,11 +145,13 @@ def step_values(model, X_ready: np.ndarray, Y_ready: np.ndarray) -> StepValues:
     for l in range(L, 1, -1):
         below = model.layers[l - 2]
         dA[l - 1] = dZ[l] @ W[l].T
+        if M[l - 1] is not None:  # through Ã = A ⊙ M/(1 − p)
+            dA[l - 1] = dA[l - 1] * M[l - 1] / keep[l - 1]
         dZ[l - 1] = dA[l - 1] * _core.activation_derivative(below.activation, Z[l - 1], below.negative_slope)
-    return StepValues(W, b, Z, A, dZ, dW, db, dA, Y, float(loss_value))
+    return StepValues(W, b, Z, A, dZ, dW, db, dA, Y, float(loss_value), M, inputs)
 
 
-def explain_step(model, X, y, preview_rows: int = 2) -> str:
+def explain_step(model, X, y, preview_rows: int = 2, training: bool = False) -> str:
     """One mini-batch's forward and backward pass, written out in the lecture's notation.
 
     Shows, layer by layer, Z[l] = A[l-1]·W[l] + b[l] and A[l] = f(Z[l]) with their actual
@@ -146,11 +167,14 @@ def explain_step(model, X, y, preview_rows: int = 2) -> str:
     y : targets for those m rows, as fit() takes them
     preview_rows : int
         Rows of each matrix to print (0 prints shapes only).
+    training : bool
+        Drop units as a training step would and show each dropout mask M[l] and what the next
+        layer reads, A[l] ⊙ M[l]/(1 − p) (the masks the next training step would draw).
 
     Returns
     -------
     str
-        The report. Its loss equals model.evaluate(X, y)["loss"].
+        The report. Without training, its loss equals model.evaluate(X, y)["loss"].
     """
     model._compiled_network()
     rows = np.shape(X)[0] if np.ndim(X) >= 1 else 0
@@ -161,7 +185,7 @@ def explain_step(model, X, y, preview_rows: int = 2) -> str:
     if isinstance(preview_rows, bool) or not isinstance(preview_rows, (int, np.integer)) or preview_rows < 0:
         raise ValueError(f"preview_rows must be an integer >= 0, got {preview_rows!r}")
     X_ready, Y_ready, _ = engine_inputs(model, X, y)
-    values = step_values(model, X_ready, Y_ready)
+    values = step_values(model, X_ready, Y_ready, bool(training))
     out = _Writer(int(preview_rows))
     _write_forward(out, model, values)
     _write_loss(out, model.loss, values)
@@ -200,6 +224,13 @@ def _write_forward(out, model, v: StepValues) -> None:
                        "step": "= predicted labels 0/1"}.get(layer.activation, "= the model's output")
         out.step(f"A[{l}] = {layer.activation}(Z[{l}])", _shape(m, n_out), meaning)
         out.values(v.A[l])
+        if v.M[l] is not None:
+            out.step(f"M[{l}] (dropout mask)", _shape(m, n_out),
+                     f"1 kept, 0 dropped; {int(v.M[l].sum())} of {v.M[l].size} kept, p = {layer.dropout:g}")
+            out.values(v.M[l])
+            out.step(f"Ã[{l}] = A[{l}] ⊙ M[{l}]/(1 − p)", _shape(m, n_out),
+                     f"what layer {l + 1} reads instead of A[{l}]")
+            out.values(v.inputs[l + 1])
     out.text()
 
 
@@ -236,17 +267,23 @@ def _write_backward(out, model, v: StepValues) -> None:
     largest_difference = 0.0
     for l in range(L, 0, -1):
         n_in, n_out = v.W[l].shape
-        largest_difference = max(largest_difference, float(np.abs(v.A[l - 1].T @ v.dZ[l] - v.dW[l]).max()),
+        largest_difference = max(largest_difference, float(np.abs(v.inputs[l].T @ v.dZ[l] - v.dW[l]).max()),
                                  float(np.abs(v.dZ[l].sum(axis=0) - v.db[l]).max()))
-        out.step(f"dW[{l}] = A[{l - 1}]ᵀ·dZ[{l}]",
+        read = "Ã" if v.M[l - 1] is not None else "A"
+        out.step(f"dW[{l}] = {read}[{l - 1}]ᵀ·dZ[{l}]",
                  f"({_shape(n_in, m)})·({_shape(m, n_out)}) -> {_shape(n_in, n_out)}", "same shape as W")
         out.values(v.dW[l])
         out.step(f"db[{l}] = column sums of dZ[{l}]", f"-> {_shape(1, n_out)}", "same shape as b")
         out.values(v.db[l])
         if l == 1:
             break
-        out.step(f"dA[{l - 1}] = dZ[{l}]·W[{l}]ᵀ",
-                 f"({_shape(m, n_out)})·({_shape(n_out, n_in)}) -> {_shape(m, n_in)}")
+        if v.M[l - 1] is not None:
+            out.step(f"dA[{l - 1}] = (dZ[{l}]·W[{l}]ᵀ) ⊙ M[{l - 1}]/(1 − p)",
+                     f"({_shape(m, n_out)})·({_shape(n_out, n_in)}) -> {_shape(m, n_in)}",
+                     "dropped units pass no gradient")
+        else:
+            out.step(f"dA[{l - 1}] = dZ[{l}]·W[{l}]ᵀ",
+                     f"({_shape(m, n_out)})·({_shape(n_out, n_in)}) -> {_shape(m, n_in)}")
         out.values(v.dA[l - 1])
         below = model.layers[l - 2]
         formula = DERIVATIVE_FORMULAS[below.activation]
