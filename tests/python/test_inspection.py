@@ -370,3 +370,16 @@ def test_fit_records_diagnostics_every_epoch_for_every_layer():
     norms = [np.linalg.norm(g.dW.astype(np.float64)) for g in model.gradients(X, y)]
     np.testing.assert_allclose(history.diagnostics["grad_norm"][-1], norms, rtol=1e-6)
     assert model.fit(X, y, epochs=1, verbose=0).diagnostics == {}
+
+
+@pytest.mark.parametrize("loss, output", [("mae", "identity"), ("huber", "tanh"), ("poisson", "exp")])
+def test_explain_step_writes_out_the_regression_losses(loss, output):
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((5, 3)), rng.random((5, 2)) * 3.0
+    model = fm.Sequential([fm.Dense(4, activation="sigmoid"), fm.Dense(2, activation=output)], input_dim=3,
+                          dtype="float64", seed=2)
+    model.compile(loss=fm.losses.Huber(0.5) if loss == "huber" else loss)
+    report = model.explain_step(X, Y)
+    assert "reproduce the engine's dW" in report and "do NOT" not in report
+    assert f"L = {model.evaluate(X, Y)['loss']:.12g}" in report
+    assert ("δ = 0.5" in report) == (loss == "huber")

@@ -27,6 +27,16 @@ LOSS_FORMULAS = {
     "mse": "L = (1/(m·k)) Σ_i Σ_j (A[L]_ij − Y_ij)²             (mean squared error, no ½)",
     "hinge": "L = (1/m) Σ_i Σ_j max(0, 1 − t_ij·Z[L]_ij),  t = 2Y − 1 ∈ {−1, +1}   (hinge)",
     "perceptron": "L = (1/m) Σ_i Σ_j (step(Z[L]_ij) − Y_ij)·Z[L]_ij      (perceptron criterion)",
+    "mae": "L = (1/(m·k)) Σ_i Σ_j |A[L]_ij − Y_ij|              (mean absolute error)",
+    "huber": "L = (1/(m·k)) Σ_i Σ_j h_δ(A[L]_ij − Y_ij),  h_δ(r) = r²/2 if |r| <= δ else δ(|r| − δ/2)   (Huber)",
+    "poisson": "L = (1/(m·k)) Σ_i Σ_j (Y_ij·log(Y_ij/μ_ij) − Y_ij + μ_ij), μ = A[L] = e^Z[L]  (half Poisson deviance)",
+}
+
+# dA[L] of the regression losses whose delta goes through f' (r = A[L] − Y, divided by m·k).
+_REGRESSION_DELTAS = {
+    "mse": ("2·(A[L] − Y)/(m·k)", "mean squared error", lambda r, delta: 2.0 * r),
+    "mae": ("sign(A[L] − Y)/(m·k)", "mean absolute error, sign(0) = 0", lambda r, delta: np.sign(r)),
+    "huber": ("clip(A[L] − Y, −δ, δ)/(m·k)", "Huber", lambda r, delta: np.clip(r, -delta, delta)),
 }
 
 
@@ -70,8 +80,9 @@ class _Writer:
         return "\n".join(self.lines)
 
 
-def _output_delta(loss: str, activation: str, slope: float, Z: np.ndarray, A: np.ndarray, Y: np.ndarray):
-    """dZ[L] (m × k) for the model's loss, and dA[L] for the one loss that is not fused (mse)."""
+def _output_delta(loss: str, activation: str, slope: float, Z: np.ndarray, A: np.ndarray, Y: np.ndarray,
+                  delta: float = 1.0):
+    """dZ[L] (m × k) for the model's loss, and dA[L] for the losses that are not fused (mse, mae, huber)."""
     m, k = Z.shape
     if loss in ("cross_entropy", "binary_cross_entropy"):
         return (A - Y) / m, None
@@ -80,7 +91,9 @@ def _output_delta(loss: str, activation: str, slope: float, Z: np.ndarray, A: np
         return np.where(t * Z < 1.0, -t, 0.0) / m, None
     if loss == "perceptron":
         return (A - Y) / m, None
-    dA = 2.0 * (A - Y) / (m * k)
+    if loss == "poisson":  # fused with the exp output: the log link
+        return (A - Y) / (m * k), None
+    dA = _REGRESSION_DELTAS[loss][2](A - Y, delta) / (m * k)
     return dA * _core.activation_derivative(activation, Z, slope), dA
 
 
@@ -141,7 +154,8 @@ def step_values(model, X_ready: np.ndarray, Y_ready: np.ndarray, training: bool 
     Y = Y_ready.astype(np.float64)
     output = model.layers[-1]
     dZ, dA = [None] * (L + 1), [None] * (L + 1)
-    dZ[L], dA[L] = _output_delta(model.loss, output.activation, output.negative_slope, Z[L], A[L], Y)
+    dZ[L], dA[L] = _output_delta(model.loss, output.activation, output.negative_slope, Z[L], A[L], Y,
+                                 model.huber_delta)
     for l in range(L, 1, -1):
         below = model.layers[l - 2]
         dA[l - 1] = dZ[l] @ W[l].T
@@ -254,8 +268,13 @@ def _write_output_delta(out, model, v: StepValues) -> None:
         out.step(f"dZ[{L}] = −t/m where t·Z[{L}] < 1, else 0", _shape(m, k), "hinge with identity output")
     elif loss == "perceptron":
         out.step(f"dZ[{L}] = (step(Z[{L}]) − Y)/m", _shape(m, k), "perceptron criterion")
+    elif loss == "poisson":
+        out.step(f"dZ[{L}] = (A[{L}] − Y)/(m·k)", _shape(m, k), "exp output + half Poisson deviance, fused")
     else:
-        out.step(f"dA[{L}] = 2·(A[{L}] − Y)/(m·k)", _shape(m, k), f"mean squared error, k = {k} outputs")
+        formula, name, _ = _REGRESSION_DELTAS[loss]
+        if loss == "huber":
+            name += f", δ = {model.huber_delta:g}"
+        out.step(f"dA[{L}] = {formula.replace('[L]', f'[{L}]')}", _shape(m, k), f"{name}, k = {k} outputs")
         out.values(v.dA[L])
         out.step(f"dZ[{L}] = dA[{L}] ⊙ f'(Z[{L}])", f"{_shape(m, k)} ⊙ {_shape(m, k)} -> {_shape(m, k)}",
                  DERIVATIVE_FORMULAS[model.layers[-1].activation])
