@@ -7,6 +7,7 @@ import numpy as np
 
 from . import optimizers, serialization
 from .datasets.preprocessing import Standardizer
+from .datasets.schema import TableSchema
 from .errors import FormatError
 from .layers import Dense
 from .losses import Huber
@@ -37,6 +38,8 @@ def from_payload(cls: Any, description: dict, tensors: dict, where: str) -> Any:
     if "preprocessing.mean" in tensors:
         model.preprocessing = Standardizer.from_dict({"mean": tensors["preprocessing.mean"].tolist(),
                                                       "scale": tensors["preprocessing.scale"].tolist()})
+    if "table" in description:
+        model.table = TableSchema.from_description(description["table"], model.preprocessing)
     serialization.check_golden(model, tensors, description["dtype"], where)
     serialization.restore_training(model.engine, description, tensors, where)
     return model
@@ -88,6 +91,6 @@ def snapshot(model: Any) -> Any:
                        seed=model.seed, name=model.name)
     copy.loss, copy.huber_delta, copy.metrics = model.loss, model.huber_delta, list(model.metrics)
     copy.optimizer = None if model.optimizer is None else optimizers.get(model.optimizer.get_config())
-    copy.preprocessing, copy.metadata = model.preprocessing, dict(model.metadata)
+    copy.preprocessing, copy.metadata, copy.table = model.preprocessing, dict(model.metadata), model.table
     copy._network = model.engine.copy()
     return copy

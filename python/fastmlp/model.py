@@ -1,6 +1,8 @@
 """Sequential: a stack of Dense layers trained by backpropagation in the C++ engine."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import _core
@@ -15,6 +17,10 @@ from .inspection import diagnose, explain_step
 from .layers import Dense, Dropout, LayerCache, LayerGradients
 from .metrics import check_metrics
 from .training import DiagnosticsProbe, check_validation_split, hold_out, train
+
+if TYPE_CHECKING:
+    from .datasets.preprocessing import Standardizer
+    from .datasets.schema import TableSchema
 
 class Sequential(KerasHabits):
     """A feed-forward network: Dense layers applied in order.
@@ -32,6 +38,8 @@ class Sequential(KerasHabits):
     ----------
     preprocessing : datasets.Standardizer or None
         Applied to X inside fit/predict/evaluate/forward; saved in the model file.
+    table : datasets.TableSchema or None
+        How a CSV file's columns become X (fastmlp train sets it; the CLI applies it); saved.
     metadata : dict
         Free-form JSON-serialisable information saved in and restored from the model file.
     """
@@ -46,10 +54,11 @@ class Sequential(KerasHabits):
         self.huber_delta = 1.0  # δ of loss="huber" (compile(loss=fm.losses.Huber(delta)))
         self.optimizer: _optimizers.Optimizer | None = None
         self.metrics: list[str] = []  # compile(metrics=...) beyond loss and accuracy
-        self.preprocessing = None  # optional Standardizer applied to X in predict/evaluate/fit
+        self.preprocessing: Standardizer | None = None  # optional, applied to X in predict/evaluate/fit
         # Plain JSON values (str, number, bool, None, list, dict) saved with the model, e.g. the
         # CLI's task, feature names and class names; the engine never reads them.
         self.metadata: dict = {}
+        self.table: TableSchema | None = None
         self.stop_training = False
         self.history: History | None = None
         self._network = None

@@ -70,6 +70,7 @@ def network_description(model: Any, kind: str = "Sequential") -> Description:
         "name": model.name,
         "metadata": dict(model.metadata),
         "training": training_description(model.engine),
+        **({} if getattr(model, "table", None) is None else {"table": model.table.to_description()}),
     }
 
 
@@ -85,7 +86,10 @@ def network_tensors(model: Any, include_optimizer: bool = False) -> Tensors:
         tensors[f"layers.{index}.b"] = network.get_bias(index)
     golden = np.random.default_rng(model.seed).standard_normal((GOLDEN_ROWS, network.input_dim))
     if model.preprocessing is not None:
-        golden = golden * model.preprocessing.scale_ + model.preprocessing.mean_
+        # Raw inputs may lie beyond the model dtype's range (1e200 into a float32 model, which
+        # standardises in float64): golden inputs stay within it, still finite after scaling.
+        limit = float(np.finfo(model.dtype).max)
+        golden = np.clip(golden * model.preprocessing.scale_ + model.preprocessing.mean_, -limit, limit)
         tensors["preprocessing.mean"] = np.asarray(model.preprocessing.mean_, dtype=np.float64)
         tensors["preprocessing.scale"] = np.asarray(model.preprocessing.scale_, dtype=np.float64)
     golden = golden.astype(model.dtype)

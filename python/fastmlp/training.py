@@ -50,7 +50,9 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
     model.stop_training = False
     for callback in callbacks:
         callback.on_train_begin({})
-    progress = Progress(epochs, X.shape[0], verbose)
+    main = next((name for name in metrics if name not in ("loss", "val_loss") and name.startswith("val_")),
+                next((name for name in metrics if name != "loss"), None))
+    progress = Progress(epochs, X.shape[0], verbose, main)
     batch_begin, batch_end = batch_hooks(callbacks, model)
     try:
         for epoch in range(initial_epoch, epochs):
@@ -173,24 +175,58 @@ class DiagnosticsProbe(Callback):
         self.history.record_diagnostics(layer_diagnostics(self.model, *self.probe))
 
 
+# The progress line: "epoch 3/100 45%|####  | loss 0.2 val_loss 0.3 val_accuracy 0.9 12.3k samples/s",
+# cut to the terminal's width by leaving out, in this order, the other metrics, then by shortening
+# names (val_accuracy -> val_acc), the bar keeping at least MIN_BAR columns.
+MIN_BAR = 3
+_SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc", "learning_rate": "lr"}
+
+
+def progress_postfix(logs: dict, samples_per_second: float, width: int, main: str | None = None) -> str:
+    """The metrics part of the progress line, at most `width` characters (loss, val_loss and the main
+    metric, and the one throughput figure, are kept while anything is)."""
+    from tqdm import tqdm
+
+    rate = f"{tqdm.format_sizeof(samples_per_second)} samples/s"
+    required = [key for key in ("loss", "val_loss", main) if key is not None and key in logs]
+    optional = [key for key in logs if key not in required]
+
+    def text(keys: list, short: bool) -> str:
+        return " ".join([f"{_SHORT_NAMES.get(k, k) if short else k} {logs[k]:.4g}" for k in keys] + [rate])
+
+    for keys in ([*required, *optional[:n]] for n in range(len(optional), -1, -1)):
+        for short in (False, True):
+            if len(text(keys, short)) <= width:
+                return text(keys, short)
+    return text(required, True)[:width]
+
+
 class Progress:
-    """A tqdm bar over all samples of all epochs, with the latest losses and samples per second.
+    """A tqdm bar over all samples of all epochs, with the latest losses and the samples per second.
 
     The engine reports a few times a second during an epoch, so a long epoch moves the bar too.
     """
 
-    def __init__(self, epochs: int, samples_per_epoch: int, verbose):
+    def __init__(self, epochs: int, samples_per_epoch: int, verbose, main_metric: str | None = None):
         self.bar = None
         self.verbose = int(verbose)
         self.epochs = epochs
         self.samples_per_epoch = samples_per_epoch
         self.done_in_epoch = 0
         self.within_epoch = None
+        self.main_metric = main_metric
+        self.last: tuple = ({}, 0.0)  # the logs and samples/s last shown
         if self.verbose == 1:
+            import shutil
+
             from tqdm.auto import tqdm  # tqdm.auto picks a notebook widget; loaded only for a bar
-            self.bar = tqdm(total=epochs * samples_per_epoch, unit="sample", unit_scale=True, leave=True,
-                            dynamic_ncols=True, desc=f"epoch 1/{epochs}")
+            self.width = shutil.get_terminal_size((80, 24)).columns - 1  # the last column would wrap
+            self.bar = tqdm(total=epochs * samples_per_epoch, unit="sample", leave=True, ncols=self.width,
+                            bar_format="{desc} {percentage:3.0f}%|{bar}|{postfix}", desc=self._desc(0))
             self.within_epoch = self._advance
+
+    def _desc(self, epoch: int) -> str:
+        return f"epoch {epoch + 1}/{self.epochs}"
 
     def _advance(self, samples_done: int) -> None:
         if self.bar is not None:  # the engine reports only while the bar is open
@@ -198,23 +234,30 @@ class Progress:
         self.done_in_epoch = samples_done
 
     def update(self, epoch: int, logs: dict, samples_per_second: float) -> None:
-        shown = {key: f"{value:.4g}" for key, value in logs.items()}
-        shown["samples/s"] = f"{samples_per_second:,.0f}"
         if self.bar is not None:
             self._advance(self.samples_per_epoch)
             self.done_in_epoch = 0
-            self.bar.set_description(f"epoch {min(epoch + 2, self.epochs)}/{self.epochs}", refresh=False)
-            self.bar.set_postfix(shown, refresh=False)
-            self.bar.refresh()
+            self.last = (logs, samples_per_second)
+            self._show(self._desc(min(epoch + 1, self.epochs - 1)))
         elif self.verbose == 2:
+            shown = {key: f"{value:.4g}" for key, value in logs.items()}
+            shown["samples/s"] = f"{samples_per_second:,.0f}"
             print(f"epoch {epoch + 1}: " + " ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
+
+    def _show(self, desc: str) -> None:
+        if self.bar is None:
+            return
+        self.bar.set_description(desc, refresh=False)
+        room = self.width - len(desc) - len(" 100%||") - MIN_BAR - 1
+        logs, rate = self.last
+        self.bar.set_postfix_str(" " + progress_postfix(logs, rate, room, self.main_metric), refresh=False)
+        self.bar.refresh()
 
     def stop_early(self, epoch: int) -> None:
         """Shrink the bar to the epochs that ran, so an early stop does not look unfinished."""
         if self.bar is not None:
             self.bar.total = (epoch + 1) * self.samples_per_epoch
-            self.bar.set_description(f"epoch {epoch + 1}/{self.epochs} (stopped early)", refresh=False)
-            self.bar.refresh()
+            self._show(f"epoch {epoch + 1}/{self.epochs} (stopped early)")
 
     def close(self) -> None:
         if self.bar is not None:

@@ -57,12 +57,31 @@ def models():
     seq64.fit(X, X[:, 0] - X[:, 2], epochs=3, verbose=0)
     yield "Sequential_float32", seq32
     yield "Sequential_float64_standardised", seq64
+    yield "Sequential_table", table_model(X, y3)
     yield "Perceptron", fm.Perceptron(max_iter=5, random_state=0).fit(X, labels)
     yield "LogisticRegression", fm.LogisticRegression(max_iter=20).fit(X, y3 > 0)
     yield "LinearSVM", fm.LinearSVM(max_iter=10, random_state=0, dtype="float64").fit(X, labels)
     yield "MLPClassifier", fm.MLPClassifier(hidden_layer_sizes=(16,), max_iter=10, random_state=0).fit(X, labels)
     yield "MLPRegressor", fm.MLPRegressor(hidden_layer_sizes=(16,), max_iter=10, random_state=0, dropout=0.1,
                                           loss="huber", huber_delta=0.5, dtype="float64").fit(X, X[:, 1])
+
+
+def table_model(X, y3):
+    """A model as fastmlp train makes it: a TableSchema (a numeric column with gaps, so with an indicator, and
+    a categorical one) in the description's "table" entry; 4 encoded inputs, as X has."""
+    from fastmlp.datasets.schema import TableSchema, infer_roles
+    from fastmlp.datasets.tables import Table
+
+    size = np.where(np.arange(X.shape[0]) % 7 == 0, np.nan, X[:, 0])
+    pet = np.array(["cat", "dog", None], dtype=object)[y3]
+    table = Table("generated", ["size", "pet"], {"size": size, "pet": pet}, X.shape[0], ",")
+    schema = TableSchema.fit(table, infer_roles(table))
+    model = fm.Sequential([fm.Dense(8, activation="relu"), fm.Dense(3, activation="softmax")], seed=3)
+    model.compile(loss="cross_entropy", optimizer=fm.Adam(lr=0.01))
+    model.preprocessing, model.table = schema.standardizer, schema
+    model.fit(schema.encode(table)[0], y3, epochs=3, verbose=0)
+    assert schema.width == X.shape[1]
+    return model
 
 
 def outputs(model, X):

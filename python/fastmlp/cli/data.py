@@ -45,15 +45,20 @@ def load_csv_file(path, target):
                          "expected a CSV file with a header row") from None
 
 
-def read_model_inputs(path, model, target_required: bool, target_override=None):
-    """Read the model's feature columns (and the target, when present) from a CSV file.
+def read_model_inputs(path, model, target_required: bool, target_override=None, args=None):
+    """Read the model's inputs (and the target, when present) from a CSV file.
 
-    Returns X of shape (n_samples, n_features) in the model's feature order and y of
-    shape (n_samples,) or None.
+    Returns X of shape (n_samples, n_features) in the model's feature order, y of shape
+    (n_samples,) or None, and the id column's name and cells (None, None without one). A model
+    from fastmlp train applies its TableSchema; an older one takes numeric feature columns.
     """
     meta = model.metadata
     features = meta.get("features")
     target = target_override or meta.get("target")
+    if getattr(model, "table", None) is not None:
+        from .tabular import table_inputs
+
+        return table_inputs(path, model, args, target_required, target)
     names = csv_header(path)
     if features is not None:
         missing = [name for name in features if name not in names]
@@ -77,7 +82,7 @@ def read_model_inputs(path, model, target_required: bool, target_override=None):
     elif X.shape[1] != model.input_dim:
         raise ValueError(f"{path}: {X.shape[1]} feature column(s) but the model takes {model.input_dim} "
                          "(the model file stores no feature names, so every non-target column is a feature)")
-    return X, data.y
+    return X, data.y, None, None
 
 
 # ----------------------------------------------------------------------------- tasks and labels
@@ -196,6 +201,18 @@ class ModelOutputs:
 
 
 # ----------------------------------------------------------------------------- scores
+
+def classification_scores(true_index: np.ndarray, predicted_index: np.ndarray) -> dict:
+    """Accuracy and macro-F1 (over the classes present in either, as scikit-learn's f1_score averages)."""
+    labels = np.union1d(true_index, predicted_index)
+    f1 = []
+    for label in labels:
+        predicted, true = predicted_index == label, true_index == label
+        tp, fp, fn = (float(np.sum(predicted & true)), float(np.sum(predicted & ~true)),
+                      float(np.sum(~predicted & true)))
+        f1.append(2 * tp / (2 * tp + fp + fn))  # > 0: the label occurs in one of them
+    return {"accuracy": float(np.mean(true_index == predicted_index)), "macro_f1": float(np.mean(f1))}
+
 
 def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     error = y_pred.astype(np.float64) - y_true

@@ -6,9 +6,10 @@ import argparse
 import numpy as np
 
 from .common import load_sequential, say, set_threads
-from .data import ModelOutputs, encode_classes, read_model_inputs, regression_scores
+from .data import ModelOutputs, classification_scores, encode_classes, read_model_inputs, regression_scores
 from .options import common_options
 from .tables import SCORE_NAMES, confusion_table, format_score
+from .tabular import add_reading_options
 
 # Larger confusion tables no longer fit a terminal's width.
 MAX_CONFUSION_CLASSES = 12
@@ -25,13 +26,14 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("data", metavar="DATA.csv")
     parser.add_argument("--target", default=None, metavar="COL",
                         help="target column, for models that do not record it")
+    add_reading_options(parser)
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
     set_threads(args)
     model = load_sequential(args.model)
     outputs = ModelOutputs(model, args.model)
-    X, y = read_model_inputs(args.data, model, target_required=True, target_override=args.target)
+    X, y, _, _ = read_model_inputs(args.data, model, target_required=True, target_override=args.target, args=args)
     target = args.target or model.metadata.get("target")
     say(f"{args.data}: {X.shape[0]} rows, target {target!r}")
     if outputs.classifier:
@@ -41,6 +43,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
         correct = int(np.sum(predicted_index == true_index))
         say(f"loss ({model.loss}): {scores['loss']:.6g}")
         say(f"accuracy: {correct / len(true_index):.4f} ({correct} of {len(true_index)})")
+        say(f"macro-F1: {classification_scores(true_index, predicted_index)['macro_f1']:.4f}")
         if len(outputs.classes) <= MAX_CONFUSION_CLASSES:
             say(confusion_table(true_index, predicted_index, outputs.classes))
     else:

@@ -9,6 +9,7 @@ from .common import check_writable_target, load_sequential, say, set_threads
 from .data import ModelOutputs, read_model_inputs
 from .options import common_options
 from .tables import label_text, number_texts
+from .tabular import add_reading_options
 
 
 def add_parser(subcommands: argparse._SubParsersAction) -> None:
@@ -24,6 +25,9 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default=None, metavar="PREDS.csv", help="default: standard output")
     parser.add_argument("--target", default=None, metavar="COL",
                         help="target column to ignore, for models that do not record it")
+    parser.add_argument("--id", default=None, metavar="COL",
+                        help="a column to copy into the predictions (default: the id column of training, if present)")
+    add_reading_options(parser)
 
 
 def command_predict(args: argparse.Namespace) -> int:
@@ -32,15 +36,16 @@ def command_predict(args: argparse.Namespace) -> int:
     outputs = ModelOutputs(model, args.model)
     if args.out is not None:
         check_writable_target(args.out, "the predictions")
-    X, _ = read_model_inputs(args.data, model, target_required=False, target_override=args.target)
+    X, _, id_name, ids = read_model_inputs(args.data, model, target_required=False, target_override=args.target,
+                                           args=args)
     predicted, probabilities = outputs.predict(X)
     labels = outputs.texts(predicted)
-    header = ["prediction"]
+    header = ([] if id_name is None else [id_name]) + ["prediction"]
+    columns = ([] if ids is None else [ids]) + [labels]
     if probabilities is not None:
         header += [f"p_{label_text(c)}" for c in outputs.classes]
-        probability_texts = [number_texts(column) for column in probabilities.T]
-    rows = ([label, *(column[i] for column in probability_texts)] for i, label in enumerate(labels)) \
-        if probabilities is not None else ([label] for label in labels)
+        columns += [number_texts(column) for column in probabilities.T]
+    rows = zip(*columns)
     if args.out is None:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(header)

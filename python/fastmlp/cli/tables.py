@@ -37,13 +37,14 @@ def number_texts(values: np.ndarray) -> list:
 
 # ----------------------------------------------------------------------------- scores
 
-SCORE_NAMES = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R2"}
+SCORE_NAMES = {"loss": "loss", "accuracy": "accuracy", "macro_f1": "macro-F1", "mse": "MSE", "rmse": "RMSE",
+               "mae": "MAE", "r2": "R2"}
 
 
 def format_score(key: str, value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    return f"{value:.4f}" if key in ("accuracy", "r2") else f"{value:.4g}"
+    return f"{value:.4f}" if key in ("accuracy", "macro_f1", "r2") else f"{value:.4g}"
 
 
 def format_scores(scores: dict) -> str:

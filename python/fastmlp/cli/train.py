@@ -12,15 +12,17 @@ import numpy as np
 
 from .. import _core
 from ..callbacks import EarlyStopping
-from ..datasets import Standardizer, train_test_split
+from ..datasets import train_test_split
+from ..datasets.schema import TableSchema, infer_roles
 from ..layers import Dense
 from ..model import Sequential
 from ..optimizers import SGD, Adam
 from .common import architecture, check_writable_target, progress, say, set_threads
-from .data import AUTO_MAX_CLASSES, csv_header, infer_task, load_csv_file, regression_scores
+from .data import AUTO_MAX_CLASSES, classification_scores, encode_classes, infer_task, regression_scores
 from .options import TRAINING_THREADS, common_options, fraction, non_negative_int, parse_hidden, positive_float, \
     positive_int
-from .tables import format_scores, json_label, list_classes, list_names
+from .tables import confusion_table, format_scores, json_label, list_classes
+from .tabular import add_reading_options, encoded_inputs, read_csv, report_roles, require_column, target_cells
 
 HIDDEN_ACTIVATIONS = tuple(_core.hidden_activation_names())  # the engine's name table
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01}
@@ -29,8 +31,16 @@ _TRAIN_EPILOG = f"""\
 The task comes from the target column unless --task says: text labels, or integer values
 with at most {AUTO_MAX_CLASSES} distinct values and fewer distinct values than half the rows,
 mean classification (softmax output, cross-entropy); anything else is regression (identity
-output, mean squared error). Features are standardised with the training rows' mean and
-standard deviation, and the standardiser is stored in the model. Regression targets are
+output, mean squared error). Rows whose target is missing are left out, with a warning.
+
+Columns of numbers are numeric features, columns of text categorical ones (one-hot encoded;
+a category unseen in training encodes as all zeros at predict time, and is reported); a
+column named like an id (id, *_id) with a distinct value in every row is an id, copied into
+the predictions, as is --id COL; text with a distinct value in every row is ignored. Missing
+cells (empty, NA, N/A, ?, NaN, null, ...) get the training median (and a 0/1 indicator
+column) or the most frequent category. The encoded features are standardised with the
+training rows' mean and standard deviation; all of it is stored in the model and applied by
+predict, evaluate and the ONNX export. Regression targets are
 standardised for training too; that scaling is folded into the output layer afterwards,
 so the saved model predicts in the target's own units. With a validation split, training
 stops when the validation loss has not improved for --patience epochs and keeps the best
@@ -40,6 +50,8 @@ examples:
   fastmlp train iris.csv --target species
   fastmlp train houses.csv --target price --hidden 128,64 --epochs 300 --lr 3e-4
   fastmlp train data.csv --target grade --task regression --optimizer sgd --lr 0.05
+  fastmlp train customers.csv --target churn --id customer --categorical zip --test-size 0.2
+  fastmlp train data.txt --target y --delimiter tab --test test.txt
 """
 
 
@@ -72,6 +84,12 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
     add("--seed", type=non_negative_int, default=0, metavar="S",
         help="seed of the split, the weights and the shuffling (default 0)")
     add("--out", default="model.fmlp", metavar="MODEL.fmlp", help="default model.fmlp")
+    add("--id", default=None, metavar="COL", help="an identifier column: not a feature, copied into predictions")
+    add("--test", default=None, metavar="TEST.csv", help="a held-out file scored at the end (RMSE, MAE, R2; or "
+        "accuracy, macro-F1 and the confusion matrix)")
+    add("--test-size", type=fraction, default=0.0, metavar="F",
+        help="hold out this fraction of the rows as a test set instead (stratified for classification)")
+    add_reading_options(parser, roles=True)
 
 
 @dataclass
@@ -80,6 +98,7 @@ class _Target:
     task: str
     classes: list | None
     values: np.ndarray
+    table: Any = None
 
 
 @dataclass
@@ -88,23 +107,34 @@ class _Split:
     y_train: np.ndarray
     X_val: np.ndarray | None
     y_val: np.ndarray | None
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
 
 
 def command_train(args: argparse.Namespace) -> int:
     set_threads(args, default=TRAINING_THREADS)
     check_writable_target(args.out, "the model file")
-    data = _read_data(args)
-    target = _encode_target(args, data)
-    split = _hold_out(args, data.X, target)
-    model = _build_model(args, target, split)
+    if args.test is not None and args.test_size > 0:
+        raise ValueError("give --test FILE or --test-size F, not both")
+    table, values = _read_data(args)
+    target = _encode_target(args, table, values)
+    roles = infer_roles(table, exclude={args.target}, categorical=args.categorical, ignore=args.ignore,
+                        id_column=args.id)
+    say("columns:")
+    for line in report_roles(roles):
+        say(line)
+    schema, split = _hold_out(args, table, target, roles)
+    model = _build_model(args, target, split, schema)
     stopper, target_scaling, epochs_run = _fit(args, model, target, split)
-    results = _report_scores(model, target.task, split)
-    model.metadata = {"created_by": "fastmlp train", "task": target.task, "target": data.target_name,
-                      "features": list(data.feature_names)}
+    results = _report_scores(model, target, split)
+    ids = [name for name, (role, _) in roles.items() if role == "id"]
+    model.metadata = {"created_by": "fastmlp train", "task": target.task, "target": args.target,
+                      "features": schema.feature_names, "columns": schema.input_columns,
+                      **({"id": ids[0]} if ids else {})}
     if target.classes is not None:
         model.metadata["classes"] = target.classes
     model.metadata["training"] = {
-        "data": os.path.basename(args.data), "rows": data.X.shape[0], "train_rows": int(split.X_train.shape[0]),
+        "data": os.path.basename(args.data), "rows": table.n_rows, "train_rows": int(split.X_train.shape[0]),
         "validation_rows": 0 if split.X_val is None else int(split.X_val.shape[0]), "epochs": epochs_run,
         "best_epoch": None if stopper is None or stopper.best_epoch is None else stopper.best_epoch + 1,
         "batch_size": args.batch_size, "seed": args.seed, "target_scaling": target_scaling,
@@ -120,46 +150,72 @@ def command_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_data(args: argparse.Namespace) -> Any:
-    columns = csv_header(args.data)
-    if args.target not in columns:
-        raise ValueError(f"{args.data}: no column {args.target!r} for --target; the columns are "
-                         f"{list_names(columns, 20)}")
-    data = load_csv_file(args.data, args.target)
-    say(f"data: {args.data}, {data.X.shape[0]} rows, {data.X.shape[1]} feature(s) "
-        f"({list_names(data.feature_names)}), target {data.target_name!r}")
-    return data
+def _read_data(args: argparse.Namespace) -> tuple:
+    table = read_csv(args.data, args, required=((args.target, "--target"),))
+    say(f"data: {args.data}, {table.n_rows} rows, {len(table.names)} columns"
+        + ("" if table.delimiter == "," else f", delimiter {table.delimiter!r}") + f", target {args.target!r}")
+    return target_cells(table, args.target, "training")
 
 
-def _encode_target(args: argparse.Namespace, data: Any) -> _Target:
-    y = data.y
+def _encode_target(args: argparse.Namespace, table, y: np.ndarray) -> _Target:
     task, reason = infer_task(y) if args.task == "auto" else (args.task, "--task")
     if task == "regression":
         if y.dtype.kind in "US":
-            raise ValueError(f"{args.data}: the target {data.target_name!r} holds text (such as {str(y[0])!r}); "
+            raise ValueError(f"{args.data}: the target {args.target!r} holds text (such as {str(y[0])!r}); "
                              "regression needs numbers: use --task classification or another column")
         say(f"task: regression ({reason})")
-        return _Target(task, None, y)
+        return _Target(task, None, y, table)
     classes_found, encoded = np.unique(y, return_inverse=True)
     classes = [json_label(c) for c in classes_found]
     if len(classes) < 2:
-        raise ValueError(f"{args.data}: the target {data.target_name!r} has a single class "
+        raise ValueError(f"{args.data}: the target {args.target!r} has a single class "
                          f"({list_classes(classes)}); classification needs at least 2")
     say(f"task: classification ({reason}), {len(classes)} classes: {list_classes(classes)}")
-    return _Target(task, classes, encoded.reshape(-1))
+    return _Target(task, classes, encoded.reshape(-1), table)
 
 
-def _hold_out(args: argparse.Namespace, X: np.ndarray, target: _Target) -> _Split:
-    if args.validation_split <= 0:
-        return _Split(X, target.values, None, None)
-    stratify = target.values if target.task == "classification" else None
+def _split_rows(rows: np.ndarray, labels: np.ndarray, fraction: float, seed: int, stratify: bool, what: str) -> tuple:
     try:
-        X_train, X_val, y_train, y_val = train_test_split(X, target.values, test_size=args.validation_split,
-                                                          random_state=args.seed, stratify=stratify)
+        kept, held = train_test_split(rows, labels, test_size=fraction, random_state=seed,
+                                      stratify=labels if stratify else None)[:2]
     except ValueError as error:
-        raise ValueError(f"cannot hold out --validation-split {args.validation_split:g} of {X.shape[0]} rows "
-                         f"({error}); use more rows or --validation-split 0") from None
-    return _Split(X_train, y_train, X_val, y_val)
+        raise ValueError(f"cannot hold out {what} {fraction:g} of {rows.shape[0]} rows ({error}); use more rows "
+                         f"or {what} 0") from None
+    return np.sort(kept), np.sort(held)
+
+
+def _hold_out(args: argparse.Namespace, table, target: _Target, roles: dict) -> tuple:
+    """The schema fitted on the training rows, and the encoded training, validation and test rows."""
+    classification = target.task == "classification"
+    rows = np.arange(table.n_rows)
+    test_rows = None
+    if args.test_size > 0:
+        rows, test_rows = _split_rows(rows, target.values, args.test_size, args.seed, classification, "--test-size")
+    val_rows = None
+    if args.validation_split > 0:
+        rows, val_rows = _split_rows(rows, target.values[rows], args.validation_split, args.seed, classification,
+                                     "--validation-split")
+    schema = TableSchema.fit(table.take(rows), roles)
+    split = _Split(schema.encode(table.take(rows))[0], target.values[rows], None, None)
+    if val_rows is not None:
+        split.X_val, split.y_val = schema.encode(table.take(val_rows))[0], target.values[val_rows]
+    if test_rows is not None:
+        split.X_test, split.y_test = schema.encode(table.take(test_rows))[0], target.values[test_rows]
+    elif args.test is not None:
+        split.X_test, split.y_test = _test_file(args, target, schema)
+    return schema, split
+
+
+def _test_file(args: argparse.Namespace, target: _Target, schema: TableSchema) -> tuple:
+    test = read_csv(args.test, args)
+    require_column(test, args.target, "--target (in the --test file)")
+    test, values = target_cells(test, args.target, "the test scores")
+    X = encoded_inputs(schema, test)
+    if target.classes is None:
+        if values.dtype.kind != "f":
+            raise ValueError(f"{args.test}: the target {args.target!r} holds text, but the task is regression")
+        return X, values
+    return X, encode_classes(values, target.classes, args.test)
 
 
 def _optimizer(args: argparse.Namespace) -> SGD | Adam:
@@ -169,7 +225,7 @@ def _optimizer(args: argparse.Namespace) -> SGD | Adam:
     return SGD(lr=lr, momentum=args.momentum)
 
 
-def _build_model(args: argparse.Namespace, target: _Target, split: _Split) -> Sequential:
+def _build_model(args: argparse.Namespace, target: _Target, split: _Split, schema: TableSchema) -> Sequential:
     classification = target.task == "classification"
     n_outputs = len(target.classes) if target.classes is not None else 1
     layers = [Dense(units, activation=args.activation) for units in args.hidden]
@@ -177,7 +233,8 @@ def _build_model(args: argparse.Namespace, target: _Target, split: _Split) -> Se
     model = Sequential(layers, input_dim=split.X_train.shape[1], dtype=args.dtype, seed=args.seed)
     optimizer = _optimizer(args)
     model.compile(loss="cross_entropy" if classification else "mse", optimizer=optimizer)
-    model.preprocessing = Standardizer().fit(split.X_train)
+    model.preprocessing = schema.standardizer
+    model.table = schema
     say(f"model: {architecture(model)}, {model.count_params():,} parameters; {args.optimizer} "
         f"lr={optimizer.lr:g}, batch size {args.batch_size}, at most {args.epochs} epochs")
     validating = "" if split.X_val is None else f", validating on {split.X_val.shape[0]}" + (
@@ -219,9 +276,11 @@ def _fit(args: argparse.Namespace, model: Sequential, target: _Target,
     return stopper, target_scaling, epochs_run
 
 
-def _report_scores(model: Sequential, task: str, split: _Split) -> dict:
+def _report_scores(model: Sequential, target: _Target, split: _Split) -> dict:
+    classification = target.task == "classification"
+
     def scores(X_part: np.ndarray, y_part: np.ndarray) -> dict:
-        if task == "classification":
+        if classification:
             return model.evaluate(X_part, y_part)
         return regression_scores(y_part, model.predict(X_part)[:, 0])
 
@@ -230,4 +289,15 @@ def _report_scores(model: Sequential, task: str, split: _Split) -> dict:
     if split.X_val is not None and split.y_val is not None:
         results["validation"] = scores(split.X_val, split.y_val)
         say(f"validation: {format_scores(results['validation'])}")
+    if split.X_test is not None and split.y_test is not None:
+        if classification:
+            outputs = model.predict(split.X_test)
+            predicted = outputs.argmax(axis=1)
+            results["test"] = classification_scores(split.y_test, predicted)
+        else:
+            results["test"] = regression_scores(split.y_test, model.predict(split.X_test)[:, 0])
+            results["test"].pop("mse")
+        say(f"test ({split.X_test.shape[0]} rows): {format_scores(results['test'])}")
+        if classification and target.classes is not None and len(target.classes) <= 12:
+            say(confusion_table(split.y_test, predicted, target.classes))
     return results

@@ -39,8 +39,13 @@ class Standardizer:
             raise ValueError("X has no samples; Standardizer needs at least 1 to fit")
         if X.shape[1] < 1:
             raise ValueError("X has no features; Standardizer needs at least 1 to fit")
-        mean = X.mean(axis=0, dtype=np.float64)
-        std = X.std(axis=0, dtype=np.float64)
+        # Each column divided by its largest magnitude first: the sum and the squares of values
+        # above ~1e154 would overflow float64, the ratios never do.
+        magnitude = np.abs(X).max(axis=0).astype(np.float64)
+        magnitude[magnitude == 0] = 1.0
+        ratios = X.astype(np.float64) / magnitude
+        mean = ratios.mean(axis=0, dtype=np.float64) * magnitude
+        std = ratios.std(axis=0, dtype=np.float64) * magnitude
         constant = X.min(axis=0) == X.max(axis=0)
         self.mean_ = mean
         self.scale_ = np.where(constant, 1.0, std)

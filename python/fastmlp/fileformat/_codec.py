@@ -15,7 +15,8 @@ import numpy as np
 import safetensors.numpy
 
 from ._digest import DIGEST_KEY, Payload, content_digest, seal, unseal
-from ._schema import check_description, check_layout, check_values, describe_value, fail, is_int, quoted, strict_json
+from ._table import check_description
+from ._schema import check_layout, check_values, describe_value, fail, is_int, quoted, strict_json
 
 # safetensors itself refuses headers above 100 MB; checking first avoids reading them.
 MAX_HEADER_BYTES = 100_000_000

@@ -8,7 +8,7 @@ import onnx
 from onnx import helper
 
 from ..fileformat import path_as_text, write_atomically
-from . import _graph
+from . import _graph, _table
 from ._plan import ExportPlan, plan
 
 DEFAULT_OPSET = 17
@@ -118,7 +118,8 @@ def _metadata(export_plan: ExportPlan, opset: int) -> dict:
     entries = {"kind": export_plan.kind, "dtype": export_plan.input_dtype.name,
                "n_features": str(export_plan.n_features), "layers": export_plan.metadata["layers"],
                "outputs": ", ".join(output_names(export_plan)), "opset": str(opset),
-               "preprocessing": "standardizer" if export_plan.standardizer is not None else "none",
+               "preprocessing": ("table, " if export_plan.table else "")
+               + ("standardizer" if export_plan.standardizer is not None else "none"),
                "library_version": __version__}
     if export_plan.classes is not None:
         entries["classes"] = json.dumps(export_plan.classes.tolist())
@@ -148,25 +149,45 @@ def export(model, path=None, *, opset: int = DEFAULT_OPSET):
       returns. Perceptron and LinearSVM have no predict_proba: as skl2onnx does for
       LinearSVC, ``probabilities`` holds decision_function, (n, 1) for two classes.
 
-    A Sequential's preprocessing (the CLI's stored standardiser) runs inside the graph.
+    A Sequential's preprocessing (the CLI's stored standardiser) runs inside the graph. A model
+    from ``fastmlp train`` (a TableSchema) takes one input per CSV column instead of X, named after
+    the column, shape (n, 1): double for numeric columns (NaN where missing), string for
+    categorical ones (missing as "" or NA, ...); imputation and one-hot encoding run in the graph.
     opset defaults to 17 (IR version 8), which onnxruntime releases of the last years load.
     """
     opset = _check_opset(opset)
     export_plan = plan(model)
     names = output_names(export_plan)
     out_dtype = export_plan.input_dtype
-    writer = _graph.ProtoWriter(reserved=[INPUT_NAME, *names])
-    write_model(writer, export_plan, INPUT_NAME, export_plan.input_dtype, out_dtype, names)
-    graph = helper.make_graph(
-        writer.graph_nodes(), f"fastmlp_{export_plan.kind}",
-        [helper.make_tensor_value_info(INPUT_NAME, _graph.element_type(export_plan.input_dtype),
-                                       [BATCH, export_plan.n_features])],
-        _output_infos(export_plan, names, out_dtype), initializer=writer.initializers)
-    operator_set = helper.make_opsetid("", opset)
-    ir_version = max(MIN_IR_VERSION, helper.find_min_ir_version_for([operator_set]))
+    if export_plan.table and not _table.uses_ml_domain(export_plan.table):
+        writer = _graph.ProtoWriter(reserved=[INPUT_NAME, *names])
+        encoded = _table.write_numeric_table(writer, export_plan.table, INPUT_NAME, export_plan.input_dtype)
+        write_model(writer, export_plan, encoded, np.float64, out_dtype, names)
+        inputs = [helper.make_tensor_value_info(INPUT_NAME, _graph.element_type(export_plan.input_dtype),
+                                                [BATCH, len(export_plan.table)])]
+    elif export_plan.table:
+        columns = [encoding.name for encoding in export_plan.table]
+        clashes = [name for name in columns if name in names]
+        if clashes:
+            raise ValueError(f"column(s) {', '.join(map(repr, clashes))} would share a name with the graph's "
+                             f"outputs ({', '.join(names)}); rename the column(s) and train again")
+        writer = _graph.ProtoWriter(reserved=[*columns, *names])
+        write_model(writer, export_plan, _table.write_table(writer, export_plan.table), np.float64, out_dtype, names)
+        inputs = _table.input_infos(export_plan.table, BATCH)
+    else:
+        writer = _graph.ProtoWriter(reserved=[INPUT_NAME, *names])
+        write_model(writer, export_plan, INPUT_NAME, export_plan.input_dtype, out_dtype, names)
+        inputs = [helper.make_tensor_value_info(INPUT_NAME, _graph.element_type(export_plan.input_dtype),
+                                                [BATCH, export_plan.n_features])]
+    graph = helper.make_graph(writer.graph_nodes(), f"fastmlp_{export_plan.kind}", inputs,
+                              _output_infos(export_plan, names, out_dtype), initializer=writer.initializers)
+    operator_sets = [helper.make_opsetid("", opset)]
+    if export_plan.table and _table.uses_ml_domain(export_plan.table):
+        operator_sets.append(helper.make_opsetid(_table.ML_DOMAIN, _table.ML_OPSET))
+    ir_version = max(MIN_IR_VERSION, helper.find_min_ir_version_for(operator_sets))
     from .. import __version__
 
-    proto = helper.make_model(graph, opset_imports=[operator_set], ir_version=ir_version,
+    proto = helper.make_model(graph, opset_imports=operator_sets, ir_version=ir_version,
                               producer_name="fastmlp", producer_version=__version__,
                               doc_string=f"fastmlp {export_plan.kind}: {export_plan.metadata['layers']}")
     helper.set_model_props(proto, _metadata(export_plan, opset))

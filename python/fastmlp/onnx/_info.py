@@ -54,7 +54,11 @@ def describe(source) -> str:
         lines.append(f"ONNX export of a fastmlp {props['kind']} (fastmlp {proto.producer_version})")
         lines.append(f"architecture: {props.get('layers', '?')}")
         lines.append(f"dtype: {props.get('dtype', '?')}")
-        if props.get("preprocessing") == "standardizer":
+        preprocessing = props.get("preprocessing", "")
+        if preprocessing.startswith("table"):
+            lines.append("preprocessing: imputes missing cells and one-hot encodes categories of the CSV columns "
+                         "inside the graph (the model's table schema)")
+        if preprocessing.endswith("standardizer"):
             lines.append(f"preprocessing: standardises the {props.get('n_features', '?')} input feature(s) inside "
                          "the graph (stored mean and scale)")
         if "classes" in props:

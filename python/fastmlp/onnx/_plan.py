@@ -31,6 +31,7 @@ class ExportPlan:
     classes: np.ndarray | None = None
     multilabel: bool = False
     probabilities: str = ""     # scores head: "logistic" (sigmoid / softmax) or "scores" (decision function)
+    table: list | None = None   # a Sequential's TableSchema encodings: one graph input per column
     metadata: dict = field(default_factory=dict)
 
     @property
@@ -67,8 +68,10 @@ def plan_sequential(model) -> ExportPlan:
     if model.preprocessing is not None:
         standardizer = (np.asarray(model.preprocessing.mean_, np.float64),
                         np.asarray(model.preprocessing.scale_, np.float64))
+    table = None if getattr(model, "table", None) is None else list(model.table.encodings)
     return ExportPlan("Sequential", int(model.input_dim), dtype, dtype, _layers_of(model), "output",
-                      standardizer=standardizer, classes=_named_classes(model), metadata={"layers": _describe(model)})
+                      standardizer=standardizer, classes=_named_classes(model), metadata={"layers": _describe(model)},
+                      table=table)
 
 
 def _named_classes(model):
