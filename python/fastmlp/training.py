@@ -175,30 +175,52 @@ class DiagnosticsProbe(Callback):
         self.history.record_diagnostics(layer_diagnostics(self.model, *self.probe))
 
 
-# The progress line: "epoch 3/100 45%|####  | loss 0.2 val_loss 0.3 val_accuracy 0.9 12.3k samples/s",
-# cut to the terminal's width by leaving out, in this order, the other metrics, then by shortening
-# names (val_accuracy -> val_acc), the bar keeping at least MIN_BAR columns.
-MIN_BAR = 3
+# The progress line: "epoch 3/100 45%|####  | loss=0.2 val_loss=0.3 val_accuracy=0.9 12.3k samples/s",
+# cut to the terminal's width by leaving out the other metrics, then by shortening names
+# (val_accuracy -> val_acc), the bar keeping MIN_BAR columns; then by narrowing the bar to one.
+MIN_BAR = 10
 _SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc", "learning_rate": "lr"}
 
 
-def progress_postfix(logs: dict, samples_per_second: float, width: int, main: str | None = None) -> str:
-    """The metrics part of the progress line, at most `width` characters (loss, val_loss and the main
-    metric, and the one throughput figure, are kept while anything is)."""
+def progress_postfix(logs: dict, samples_per_second: float, width: int, main: str | None = None,
+                     narrowest: int | None = None) -> str:
+    """The metrics part of the progress line, at most `width` characters, or `narrowest` when loss,
+    val_loss, the main metric and the one throughput figure need more than `width`."""
     from tqdm import tqdm
 
     rate = f"{tqdm.format_sizeof(samples_per_second)} samples/s"
     required = [key for key in ("loss", "val_loss", main) if key is not None and key in logs]
     optional = [key for key in logs if key not in required]
 
-    def text(keys: list, short: bool) -> str:
-        return " ".join([f"{_SHORT_NAMES.get(k, k) if short else k} {logs[k]:.4g}" for k in keys] + [rate])
+    def text(keys: list, short: bool, with_rate: bool = True) -> str:
+        return " ".join([f"{_SHORT_NAMES.get(k, k) if short else k}={logs[k]:.4g}" for k in keys]
+                        + ([rate] if with_rate else []))
 
     for keys in ([*required, *optional[:n]] for n in range(len(optional), -1, -1)):
         for short in (False, True):
             if len(text(keys, short)) <= width:
                 return text(keys, short)
-    return text(required, True)[:width]
+    width = max(width, narrowest or 0)
+    for shown in (text(required, False), text(required, True), text(required, True, with_rate=False)):
+        if len(shown) <= width:
+            return shown
+    return shown[:width]
+
+
+# tqdm's own {postfix} starts with ", " and its rate would be a second throughput figure: the line is
+# the description, the percentage, the bar and our metrics, a field of the bar's format.
+_BAR_FORMAT = "{desc} {percentage:3.0f}%|{bar}| {metrics}"
+
+
+def _with_metrics(tqdm_class):
+    class MetricsBar(tqdm_class):
+        metrics = ""
+
+        @property
+        def format_dict(self):
+            return {**super().format_dict, "metrics": self.metrics}
+
+    return MetricsBar
 
 
 class Progress:
@@ -221,8 +243,10 @@ class Progress:
 
             from tqdm.auto import tqdm  # tqdm.auto picks a notebook widget; loaded only for a bar
             self.width = shutil.get_terminal_size((80, 24)).columns - 1  # the last column would wrap
-            self.bar = tqdm(total=epochs * samples_per_epoch, unit="sample", leave=True, ncols=self.width,
-                            bar_format="{desc} {percentage:3.0f}%|{bar}|{postfix}", desc=self._desc(0))
+            # A notebook's widget reads ncols as pixels: it sizes itself.
+            width = {} if tqdm.__module__.startswith("tqdm.notebook") else {"ncols": self.width}
+            self.bar = _with_metrics(tqdm)(total=epochs * samples_per_epoch, unit="sample", leave=True, **width,
+                                           bar_format=_BAR_FORMAT, desc=self._desc(0))
             self.within_epoch = self._advance
 
     def _desc(self, epoch: int) -> str:
@@ -248,9 +272,9 @@ class Progress:
         if self.bar is None:
             return
         self.bar.set_description(desc, refresh=False)
-        room = self.width - len(desc) - len(" 100%||") - MIN_BAR - 1
+        room = self.width - len(desc) - len(":  100%|| ")  # tqdm writes the desc as "desc: "
         logs, rate = self.last
-        self.bar.set_postfix_str(" " + progress_postfix(logs, rate, room, self.main_metric), refresh=False)
+        self.bar.metrics = progress_postfix(logs, rate, room - MIN_BAR, self.main_metric, narrowest=room - 1)
         self.bar.refresh()
 
     def stop_early(self, epoch: int) -> None:

@@ -234,7 +234,7 @@ def test_progress_line_fits_80_columns_with_one_throughput(tmp_path):
         assert len(frame) <= 80, frame
         assert frame.count("/s") <= 1
     last = [frame for frame in frames if "loss" in frame][-1]
-    assert re.search(r"\bloss [0-9.e-]+ val_loss [0-9.e-]+ val_acc(uracy)? [0-9.]+ .*samples/s", last), last
+    assert re.search(r"\bloss=[0-9.e-]+ val_loss=[0-9.e-]+ val_acc(uracy)?=[0-9.]+ .*samples/s", last), last
 
 
 def test_onnx_export_of_a_table_model_matches_fastmlp_predict(tmp_path):

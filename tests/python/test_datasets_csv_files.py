@@ -161,3 +161,12 @@ def test_save_csv_writes_a_header_and_integer_labels(tmp_path):
     with open(path, newline="") as stream:
         rows = list(csv.reader(stream))
     assert rows == [["x0", "x1", "t"], ["1", "2", "0"], ["3", "4", "1"]]
+
+
+@pytest.mark.parametrize("cell", ["1_000", "\u0661\u0662", "\uff11\uff12"])
+def test_only_ascii_numbers_are_numbers(tmp_path, cell):
+    # float() takes these; no CSV reader of the ecosystem does (pandas, pyarrow, numpy.loadtxt)
+    path = tmp_path / "digits.csv"
+    path.write_text(f"a,y\n{cell},1\n2,0\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"line 2, column 'a': feature value '{cell}' is not a number"):
+        ds.load_csv(path)

@@ -8,17 +8,21 @@
     fastmlp export MODEL.fmlp OUT.onnx             the model as ONNX, for onnxruntime (the onnx extra)
     fastmlp playground                             a live training page on 127.0.0.1
 
-CSV files have a header row. A model written by ``fastmlp train`` keeps, in its
-``metadata``, the task, the target column, the feature names and the class names, so
-predict and evaluate find their columns by name, in any order.
+CSV files are read by pandas' C parser (the csv extra); the delimiter is found from the first
+lines. A model written by ``fastmlp train`` keeps its table schema (column roles, fill values,
+categories, scaling) and, in its ``metadata``, the task, the target column, the encoded
+feature names, the id column and the class names, so predict and evaluate find their columns
+by name, in any order.
 
 An error prints one line, ``fastmlp: error: <message>``, on stderr and exits with
 status 1 (2 for a wrong command line, as argparse does); ``--debug`` adds the
 traceback. Ctrl-C exits with status 130.
 
 Layout: parser (the parser, built from the command modules listed in parser.SUBCOMMANDS),
-options (value types, shared options), common (what every command does alike), data (CSV
-input, tasks, labels, model outputs), tables (text output), and one module per command.
+options (value types, shared options), common (what every command does alike), data (tasks,
+labels, model outputs, scores; the numeric-only input of models without a table schema),
+tabular (CSV tables: reading options, the target, column roles, a table model's inputs and
+ids), tables (text output), and one module per command.
 A new command NAME is a module cli/NAME.py with add_parser(subcommands) and
 command_NAME(args) -> int, listed in parser.SUBCOMMANDS and imported below.
 """

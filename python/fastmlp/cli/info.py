@@ -13,7 +13,7 @@ from .common import say
 from .options import common_options
 from .tables import format_scores, json_label, list_names
 
-_DESCRIBED_METADATA = ("task", "target", "classes", "features", "training")
+_DESCRIBED_METADATA = ("task", "target", "classes", "features", "training", "columns")
 # What a file holds may be anything: each value shown is cut to this, lists to their first _LISTED.
 _MAX_VALUE_CHARS = 200
 _LISTED = 20
@@ -52,8 +52,18 @@ def command_info(args: argparse.Namespace) -> int:
     say(f"parameters: {model.count_params():,}  dtype: {np.dtype(model.dtype).name}  loss: {model.loss}")
     if model.preprocessing is not None:
         say(f"preprocessing: standardises the {model.input_dim} input feature(s) (stored mean and scale)")
+    if model.table is not None:
+        _describe_list("CSV columns", model.table.encodings, _encoding_text)
     _describe_metadata(model.metadata)
     return 0
+
+
+def _encoding_text(encoding) -> str:
+    if encoding.kind == "numeric":
+        return (f"{_bounded(encoding.name)} (numeric, missing -> {encoding.fill:.6g}"
+                + (" with an indicator)" if encoding.indicator else ")"))
+    return (f"{_bounded(encoding.name)} (categorical, {len(encoding.categories)} categories, "
+            f"missing -> {_bounded(repr(encoding.fill))})")
 
 
 def _bounded(value: object, limit: int = _MAX_VALUE_CHARS) -> str:

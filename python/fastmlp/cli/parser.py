@@ -25,7 +25,8 @@ examples:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fastmlp", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train, apply and inspect dense neural networks on CSV files (CSV files have a header row).",
+        description="Train, apply and inspect dense neural networks on CSV files (with a header row unless "
+                    "--no-header; the delimiter is found from the first lines).",
         epilog=_EXAMPLES)
     parser.add_argument("--version", action="version", version=f"fastmlp {_core.__version__}")
     parser.add_argument("--quiet", "-q", action="store_true", default=False, help="no progress bar")

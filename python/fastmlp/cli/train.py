@@ -124,6 +124,13 @@ def command_train(args: argparse.Namespace) -> int:
     for line in report_roles(roles):
         say(line)
     schema, split = _hold_out(args, table, target, roles)
+    gaps = [(e, int(table.missing(e.name).sum())) for e in schema.encodings]
+    if any(n for _, n in gaps):
+        say("missing cells: " + ", ".join(
+            f"{e.name} {n} (filled with the " + (f"median {e.fill:.6g}" + (", and an indicator column"
+                                                                         if e.indicator else "")
+                                                 if e.kind == "numeric" else f"most frequent {e.fill!r}") + ")"
+            for e, n in gaps if n))
     model = _build_model(args, target, split, schema)
     stopper, target_scaling, epochs_run = _fit(args, model, target, split)
     results = _report_scores(model, target, split)

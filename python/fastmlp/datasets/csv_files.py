@@ -8,6 +8,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .tables import NUMBER
+
+_NON_FINITE = ("nan", "inf", "infinity")
+
 
 class CSVData(NamedTuple):
     """What :func:`load_csv` returns.
@@ -149,13 +153,21 @@ def _read_rows(records, names: list, feature_indices: list, target_index: int | 
     return rows, targets, lines
 
 
+def _number(cell: str) -> float:
+    """float(cell) for an ASCII number only: float() alone takes 1_000 and non-ASCII digits, which no CSV reader
+    reads as numbers."""
+    if not NUMBER.match(cell) and cell.strip().lower().lstrip("+-") not in _NON_FINITE:
+        raise ValueError(f"not a number: {cell!r}")
+    return float(cell)  # NaN and infinity are refused by the callers, with their own message
+
+
 def _feature_values(record: list, line: int, names: list, feature_indices: list, path) -> list:
     try:
-        values = [float(record[i]) for i in feature_indices]
+        values = [_number(record[i]) for i in feature_indices]
     except ValueError:
         for i in feature_indices:
             try:
-                float(record[i])
+                _number(record[i])
             except ValueError:
                 raise ValueError(
                     f"{path}: " + _describe_bad_feature(record[i], line, names[i])
@@ -198,7 +210,7 @@ def _read_records(reader, path):
 
 def _target_array(labels: list, lines: list, name: str, path) -> np.ndarray:
     try:
-        values = np.array([float(label) for label in labels], dtype=np.float64)
+        values = np.array([_number(label) for label in labels], dtype=np.float64)
     except ValueError:
         return np.array(labels, dtype=str)
     bad = np.flatnonzero(~np.isfinite(values))

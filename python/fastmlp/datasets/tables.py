@@ -218,7 +218,7 @@ def _parse(path: str, delimiter: str, names: list, skip: int):
 
 def _column(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind in "iuf":
-        return values.astype(np.float64)
+        return values.astype(np.float64, copy=False)
     text = np.empty(values.shape[0], dtype=object)
     for i, value in enumerate(values):
         text[i] = None if (value is None or (isinstance(value, float) and value != value)) else str(value).strip()
