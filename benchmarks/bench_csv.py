@@ -50,8 +50,7 @@ if reader == "fastmlp":
     table = read_table(path)
 elif reader == "fastmlp-train":
     table = read_table(path)
-    schema = TableSchema.fit(table, infer_roles(table, exclude={"y"}))
-    X = schema.encode(table)[0]
+    schema, X = TableSchema.fit_encode(table, infer_roles(table, exclude={"y"}))
 elif reader == "pandas":
     X = pandas.read_csv(path, engine="c").to_numpy(np.float64)
 elif reader == "pyarrow":

@@ -263,3 +263,18 @@ def test_onnx_export_of_a_table_model_matches_fastmlp_predict(tmp_path):
     # The markers the CLI reads as missing are missing in the graph too.
     markers = dict(feeds, color=np.where(feeds["color"] == "", "NA", feeds["color"]).astype(object))
     np.testing.assert_array_equal(session.run(["output"], markers)[0], output)
+
+
+def test_without_pandas_train_names_the_pip_command(tmp_path):
+    (tmp_path / "t.csv").write_text("a,y\n1,0\n2,1\n")
+    code = ("import sys; sys.modules['pandas'] = None; from fastmlp.cli import main; "
+            "sys.exit(main(['train', 't.csv', '--target', 'y']))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == "fastmlp: error: reading CSV files needs pandas, the csv extra: pip install 'fastmlp[csv]'\n"
+
+
+def test_a_wrong_delimiter_gets_a_hint(tmp_path):
+    (tmp_path / "semi.csv").write_text("a;b;label\n1;2;x\n3;4;y\n")
+    result = run(tmp_path, "train", "semi.csv", "--target", "label", "--delimiter", ",", status=1)
+    assert "is the delimiter ';'? give --delimiter" in result.stderr

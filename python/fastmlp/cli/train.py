@@ -202,8 +202,8 @@ def _hold_out(args: argparse.Namespace, table, target: _Target, roles: dict) -> 
     if args.validation_split > 0:
         rows, val_rows = _split_rows(rows, target.values[rows], args.validation_split, args.seed, classification,
                                      "--validation-split")
-    schema = TableSchema.fit(table.take(rows), roles)
-    split = _Split(schema.encode(table.take(rows))[0], target.values[rows], None, None)
+    schema, X_train = TableSchema.fit_encode(table.take(rows), roles)
+    split = _Split(X_train, target.values[rows], None, None)
     if val_rows is not None:
         split.X_val, split.y_val = schema.encode(table.take(val_rows))[0], target.values[val_rows]
     if test_rows is not None:

@@ -25,16 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .preprocessing import Standardizer
-from .tables import NUMBER, Table
+from .tables import NUMBER, Table, number_label
 
 ROLES = ("numeric", "categorical", "id", "ignored")
 _ID_NAMES = ("id", "index", "row", "rowid", "row_id", "key", "uuid")
 MIN_ROWS_FOR_IDENTIFIER = 20  # fewer rows than this may be all distinct by chance
-
-
-def number_label(value: float) -> str:
-    """A number as category text: "3" for 3.0, "0.5" for 0.5 (the same whether it was read as a number or text)."""
-    return str(int(value)) if float(value).is_integer() and abs(value) < 2 ** 53 else repr(float(value))
 
 
 def looks_like_id(name: str) -> bool:
@@ -102,7 +97,11 @@ def infer_roles(table: Table, exclude=(), categorical=(), ignore=(), id_column=N
             continue
         values = table.columns[name]
         present = values[~table.missing(name)]
-        distinct = len(set(present.tolist()))
+
+        def every_row_distinct() -> bool:  # computed only where a rule needs it
+            return table.n_rows >= MIN_ROWS_FOR_IDENTIFIER and present.size == table.n_rows and (
+                np.unique(present).size if values.dtype.kind == "f" else len(set(present.tolist()))) == table.n_rows
+
         if name == id_column:
             roles[name] = ("id", "--id")
         elif name in ignore:
@@ -111,14 +110,14 @@ def infer_roles(table: Table, exclude=(), categorical=(), ignore=(), id_column=N
             roles[name] = ("ignored", "every cell is missing")
         elif name in categorical:
             roles[name] = ("categorical", "--categorical")
-        elif looks_like_id(name) and distinct == table.n_rows >= MIN_ROWS_FOR_IDENTIFIER:
+        elif looks_like_id(name) and every_row_distinct():
             roles[name] = ("id", "its name and a distinct value in every row")
         elif values.dtype.kind == "f":
             roles[name] = ("numeric", "numbers")
         elif mostly_numbers(values):
             numeric_cells(table, name)  # raises, naming the first cell that is not a number
             roles[name] = ("numeric", "numbers")
-        elif distinct == table.n_rows >= MIN_ROWS_FOR_IDENTIFIER:
+        elif every_row_distinct():
             roles[name] = ("ignored", "text with a distinct value in every row: an identifier, not a category")
         else:
             roles[name] = ("categorical", "text")
@@ -152,6 +151,11 @@ class TableSchema:
     @classmethod
     def fit(cls, table: Table, roles: dict) -> TableSchema:
         """Fill values, categories and the scaling, learnt from `table`'s rows (the training rows)."""
+        return cls.fit_encode(table, roles)[0]
+
+    @classmethod
+    def fit_encode(cls, table: Table, roles: dict) -> tuple:
+        """(the schema fitted on `table`, `table` encoded by it), encoding once."""
         encodings = []
         for name in table.names:
             role = roles.get(name, ("",))[0]
@@ -176,7 +180,7 @@ class TableSchema:
         schema = cls(order)
         encoded, _ = schema.encode(table)
         schema.standardizer = Standardizer().fit(encoded)
-        return schema
+        return schema, encoded
 
     # ---------------------------------------------------------------- applying
     def encode(self, table: Table) -> tuple:

@@ -205,7 +205,7 @@ def _parse(path: str, delimiter: str, names: list, skip: int):
             warnings.simplefilter("ignore")  # a short row is found below with its line
             return pandas.read_csv(path, sep=delimiter, header=None, names=names, skiprows=skip, index_col=False,
                                    engine="c", encoding="utf-8-sig", keep_default_na=False,
-                                   na_values=list(MISSING_MARKERS), skip_blank_lines=True, low_memory=False)
+                                   na_values=list(MISSING_MARKERS), skip_blank_lines=True)
     except pandas.errors.EmptyDataError:
         raise ValueError(f"{path}: empty file (expected a header row)") from None
     except pandas.errors.ParserError as error:
@@ -216,12 +216,22 @@ def _parse(path: str, delimiter: str, names: list, skip: int):
         raise ValueError(f"{path}: not a UTF-8 text file ({error.reason}); expected a CSV file") from None
 
 
+def number_label(value: float) -> str:
+    """A number as text: "3" for 3.0, "0.5" for 0.5 (the same whether it was read as a number or as text)."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2 ** 53 else repr(float(value))
+
+
 def _column(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind in "iuf":
         return values.astype(np.float64, copy=False)
     text = np.empty(values.shape[0], dtype=object)
     for i, value in enumerate(values):
-        text[i] = None if (value is None or (isinstance(value, float) and value != value)) else str(value).strip()
+        if value is None or (isinstance(value, float) and value != value):
+            text[i] = None
+        elif isinstance(value, str):
+            text[i] = value.strip()
+        else:  # pandas parses in blocks: a mixed column holds the numbers of its all-number blocks
+            text[i] = number_label(value) if isinstance(value, (int, float, np.number)) else str(value)
     return text
 
 
