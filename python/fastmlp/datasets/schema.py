@@ -191,14 +191,18 @@ class TableSchema:
             raise ValueError(f"{table.path}: missing feature column(s) {', '.join(map(repr, missing_columns))}; "
                              f"the model takes {', '.join(self.input_columns)}")
         numeric = [e for e in self.encodings if e.kind == "numeric"]
-        blocks, indicators, unknown = [], [], {}
-        for encoding in numeric:
+        encoded = np.zeros((table.n_rows, self.width))  # filled in place: one matrix, no stacking
+        indicator = len(numeric)
+        for column, encoding in enumerate(numeric):
             values = numeric_cells(table, encoding.name)
             missing = np.isnan(values)
-            blocks.append(np.where(missing, encoding.fill, values)[:, None])
+            encoded[:, column] = values
+            if missing.any():
+                encoded[missing, column] = encoding.fill
             if encoding.indicator:
-                indicators.append(missing.astype(np.float64)[:, None])
-        blocks += indicators
+                encoded[:, indicator] = missing
+                indicator += 1
+        start, unknown = indicator, {}
         for encoding in self.encodings:
             if encoding.kind != "categorical":
                 continue
@@ -206,13 +210,12 @@ class TableSchema:
             cells = text_cells(table, encoding.name)
             positions = np.fromiter((lookup.get(encoding.fill if c is None else c, -1) for c in cells),
                                     dtype=np.intp, count=cells.shape[0])
-            one_hot = np.zeros((cells.shape[0], len(encoding.categories)))
             known = positions >= 0
-            one_hot[np.flatnonzero(known), positions[known]] = 1.0
+            encoded[np.flatnonzero(known), start + positions[known]] = 1.0
             if not known.all():
                 unknown[encoding.name] = Counter(cells[~known].tolist())
-            blocks.append(one_hot)
-        return np.hstack(blocks), unknown
+            start += len(encoding.categories)
+        return encoded, unknown
 
     def transform(self, table: Table) -> np.ndarray:
         """The encoded matrix, scaled: what the network's first layer sees."""
