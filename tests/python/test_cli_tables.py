@@ -271,7 +271,8 @@ def test_without_pandas_train_names_the_pip_command(tmp_path):
             "sys.exit(main(['train', 't.csv', '--target', 'y']))")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    assert result.stderr == "fastmlp: error: reading CSV files needs pandas, the csv extra: pip install 'fastmlp[csv]'\n"
+    assert result.stderr == ("fastmlp: error: reading CSV files needs pandas, the csv extra: "
+                             "pip install 'fastmlp[csv]'\n")
 
 
 def test_a_wrong_delimiter_gets_a_hint(tmp_path):

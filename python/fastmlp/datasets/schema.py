@@ -83,6 +83,13 @@ def mostly_numbers(values: np.ndarray) -> bool:
     return bool(present) and 2 * sum(1 for c in present if NUMBER.match(c)) >= len(present)
 
 
+def _every_row_distinct(present: np.ndarray, n_rows: int) -> bool:
+    """A value in every row and no value twice (only asked where a rule needs it: it costs a sort)."""
+    if n_rows < MIN_ROWS_FOR_IDENTIFIER or present.size != n_rows:
+        return False
+    return (np.unique(present).size if present.dtype.kind == "f" else len(set(present.tolist()))) == n_rows
+
+
 def infer_roles(table: Table, exclude=(), categorical=(), ignore=(), id_column=None) -> dict:
     """name -> (role, reason) for every column not in `exclude` (the target)."""
     for option, names in (("--categorical", categorical), ("--ignore", ignore),
@@ -97,11 +104,6 @@ def infer_roles(table: Table, exclude=(), categorical=(), ignore=(), id_column=N
             continue
         values = table.columns[name]
         present = values[~table.missing(name)]
-
-        def every_row_distinct() -> bool:  # computed only where a rule needs it
-            return table.n_rows >= MIN_ROWS_FOR_IDENTIFIER and present.size == table.n_rows and (
-                np.unique(present).size if values.dtype.kind == "f" else len(set(present.tolist()))) == table.n_rows
-
         if name == id_column:
             roles[name] = ("id", "--id")
         elif name in ignore:
@@ -110,14 +112,14 @@ def infer_roles(table: Table, exclude=(), categorical=(), ignore=(), id_column=N
             roles[name] = ("ignored", "every cell is missing")
         elif name in categorical:
             roles[name] = ("categorical", "--categorical")
-        elif looks_like_id(name) and every_row_distinct():
+        elif looks_like_id(name) and _every_row_distinct(present, table.n_rows):
             roles[name] = ("id", "its name and a distinct value in every row")
         elif values.dtype.kind == "f":
             roles[name] = ("numeric", "numbers")
         elif mostly_numbers(values):
             numeric_cells(table, name)  # raises, naming the first cell that is not a number
             roles[name] = ("numeric", "numbers")
-        elif every_row_distinct():
+        elif _every_row_distinct(present, table.n_rows):
             roles[name] = ("ignored", "text with a distinct value in every row: an identifier, not a category")
         else:
             roles[name] = ("categorical", "text")
