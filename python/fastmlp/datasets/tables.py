@@ -231,7 +231,7 @@ def _column(values: np.ndarray) -> np.ndarray:
         elif isinstance(value, str):
             text[i] = value.strip()
         else:  # pandas parses in blocks: a mixed column holds the numbers of its all-number blocks
-            text[i] = number_label(value) if isinstance(value, (int, float, np.number)) else str(value)
+            text[i] = number_label(float(value)) if isinstance(value, (int, float, np.number)) else str(value)
     return text
 
 
