@@ -137,12 +137,19 @@ def client(tmp_path_factory):
         "distributed.worker.memory.pause": False,
         "distributed.worker.memory.terminate": 0.95,
     }
-    with dask.config.set(settings):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      memory_limit=WORKER_MEMORY_LIMIT, dashboard_address=None,
-                                      local_directory=str(tmp_path_factory.mktemp("dask-worker-space"))) as cluster:
-            with distributed.Client(cluster) as client:
-                yield client
+    # Each nanny writes its pre-spawn environment (OMP_NUM_THREADS=1 and others) into this
+    # process's os.environ, where the subprocesses of later tests would inherit it.
+    environment = dict(os.environ)
+    try:
+        with dask.config.set(settings):
+            with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                          memory_limit=WORKER_MEMORY_LIMIT, dashboard_address=None,
+                                          local_directory=str(tmp_path_factory.mktemp("dask-worker-space"))) as cluster:
+                with distributed.Client(cluster) as client:
+                    yield client
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
 
 
 @pytest.fixture
@@ -257,8 +264,11 @@ def test_prediction_block_by_block_equals_prediction_here(client, same_workers):
     # output's chunks is the call that works (docs/scaling.md).
     targets = np.column_stack([regression_targets(X_train), binary_labels(X_train)])[:5000]
     reg = fm.MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X_train[:5000], targets)
-    predicted = X_blocks.map_blocks(reg.predict, dtype=np.float64, chunks=(X_blocks.chunks[0], (2,)))
-    np.testing.assert_array_equal(predicted.compute(), reg.predict(X_local))
+    # float32 features give float32 predictions: the dtype declared is the one computed.
+    predicted = X_blocks.map_blocks(reg.predict, dtype=np.float32, chunks=(X_blocks.chunks[0], (2,)))
+    computed = predicted.compute()
+    assert computed.dtype == predicted.dtype
+    np.testing.assert_array_equal(computed, reg.predict(X_local))
 
 
 def _calls_in_joblib_batches(stream, function_name):
