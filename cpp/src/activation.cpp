@@ -3,6 +3,7 @@
 #include "flat_view.hpp"
 #include "name_table.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <stdexcept>
@@ -142,26 +143,74 @@ void derivative_elementwise(Activation activation, T negative_slope, const ZArra
   }
 }
 
+// f applied to n values in chunks of a fixed size, the last one padded with zeros: Eigen
+// evaluates a chunk with its packet functions throughout, where on a long array it would take
+// scalar ones for an unaligned head and the tail, whose exp or tanh differ in the last bit.
+// So each value's result depends on the value alone, not on its position (row invariance,
+// row_product.hpp).
+template <class T, class F>
+void in_fixed_chunks(const T* z, T* a, Index n, const F& f) {
+  constexpr int kChunk = 4 * Eigen::internal::packet_traits<T>::size;
+  using Chunk = Eigen::Array<T, kChunk, 1>;
+  Chunk in, out;
+  const Eigen::Map<Chunk, Eigen::AlignedMax> result(out.data());
+  Index i = 0;
+  for (; i + kChunk <= n; i += kChunk) {
+    in = Eigen::Map<const Chunk>(z + i);
+    f(in, result);
+    Eigen::Map<Chunk>(a + i) = out;
+  }
+  if (i == n) return;
+  in.setZero();
+  std::copy(z + i, z + n, in.data());
+  f(in, result);
+  std::copy(out.data(), out.data() + (n - i), a + i);
+}
+
+// Activations made of operations that IEEE arithmetic rounds the same in a packet as in a
+// scalar (comparisons, a product): any evaluation order gives the same bits, no chunks needed.
+bool is_exact(Activation activation) {
+  return activation == Activation::identity || activation == Activation::relu ||
+         activation == Activation::leaky_relu || activation == Activation::step;
+}
+
+// f over every value of Z into A, row by row unless both are contiguous.
+template <class T, class F>
+void elementwise(const ConstMatrixRef<T>& Z, MatrixRef<T>& A, const F& f) {
+  if (is_contiguous(Z) && is_contiguous(A)) {
+    in_fixed_chunks(Z.data(), A.data(), Z.size(), f);
+    return;
+  }
+  for (Index i = 0; i < Z.rows(); ++i) in_fixed_chunks(Z.row(i).data(), A.row(i).data(), Z.cols(), f);
+}
+
 template <class T>
 void softmax_rows(const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
   for (Index i = 0; i < Z.rows(); ++i) A.row(i) = Z.row(i).array() - Z.row(i).maxCoeff();
-  if (is_contiguous(A))
-    flat<T>(A) = flat<T>(A).exp();  // the exponentials, vectorised across rows
-  else
-    A.array() = A.array().exp();
-  for (Index i = 0; i < Z.rows(); ++i) A.row(i) *= T(1) / A.row(i).sum();
+  // The exponentials, vectorised across rows.
+  elementwise<T>(A, A, [](const auto& x, auto y) { y = x.exp(); });
+  for (Index i = 0; i < Z.rows(); ++i) {
+    // Summed left to right: Eigen's vectorised sum would follow the row's memory alignment.
+    const T* row = A.row(i).data();
+    T sum = 0;
+    for (Index j = 0; j < A.cols(); ++j) sum += row[j];
+    A.row(i) *= T(1) / sum;
+  }
 }
 
 }  // namespace
 
 template <class T>
 void activate(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
+  const auto apply = [&](const auto& z, auto a) { activate_elementwise<T>(activation, negative_slope, z, a); };
   if (activation == Activation::softmax) {
     softmax_rows<T>(Z, A);
+  } else if (!is_exact(activation)) {
+    elementwise<T>(Z, A, apply);
   } else if (is_contiguous(Z) && is_contiguous(A)) {
-    activate_elementwise<T>(activation, negative_slope, flat<T>(Z), flat<T>(A));
+    apply(flat<T>(Z), flat<T>(A));
   } else {
-    activate_elementwise<T>(activation, negative_slope, Z.array(), A.array());
+    apply(Z.array(), A.array());
   }
 }
 

@@ -106,7 +106,8 @@ void Network<T>::ensure_batch_buffers(Index rows) {
 }
 
 template <class T>
-void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache, Random* dropout_random) const {
+void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache, bool for_training,
+                              Random* dropout_random) const {
   const Index m = X.rows();
   reserve(cache, m);
   if (dropout_random) reserve_dropout(cache);
@@ -117,7 +118,11 @@ void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache
     auto Z_l = cache.z[i].topRows(m);
     // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
     Z_l.rowwise() = bias(l);  // Z[l] = b[l] (broadcast over the m rows) ...
-    if (m == 1) {
+    if (!for_training) {
+      // ... + A[l-1]·W[l], each row summed in one fixed order (a prediction)
+      const ConstMatrixRef<T> input = l == 0 ? X : ConstMatrixRef<T>(layer_input(cache, l).topRows(m));
+      multiply_row_invariant<T>(Z_l, input, weights(l));
+    } else if (m == 1) {
       if (l == 0)
         vector_times_weights(X.row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
       else
@@ -157,7 +162,7 @@ void Network<T>::forward(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) con
 template <class T>
 void Network<T>::forward_training(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) {
   check_input(X);
-  forward_rows(X, cache, training_random());
+  forward_rows(X, cache, true, training_random());
 }
 
 template <class T>
@@ -210,7 +215,7 @@ template <class T>
 double Network<T>::compute_gradients(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
                                      SampleWeights<T> sample_weight, bool training) {
   check_targets(X, Y);
-  forward_rows(X, cache_, training ? training_random() : nullptr);
+  forward_rows(X, cache_, true, training ? training_random() : nullptr);
   return backward(X, Y, sample_weight);
 }
 
@@ -283,12 +288,12 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
     double loss;
     if (shuffle) {
       gather_rows(X, Y, sample_weight, start, rows);
-      forward_rows(x_batch_.topRows(rows), cache_, training_random());
+      forward_rows(x_batch_.topRows(rows), cache_, true, training_random());
       loss = backward(x_batch_.topRows(rows), y_batch_.topRows(rows),
                       sample_weight ? SampleWeights<T>(w_batch_.data(), rows) : SampleWeights<T>());
       if (classify) result.correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
     } else {
-      forward_rows(X.middleRows(start, rows), cache_, training_random());
+      forward_rows(X.middleRows(start, rows), cache_, true, training_random());
       loss = backward(X.middleRows(start, rows), Y.middleRows(start, rows), sample_weight.segment(start, rows));
       if (classify) result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
     }

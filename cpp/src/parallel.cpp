@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "fastmlp/threads.hpp"
+#include "row_product.hpp"
 #include "thread_pool.hpp"
 
 namespace fastmlp {
@@ -95,11 +96,12 @@ Index slab_count(Index rows, Index cols, Index depth) {
   return std::max<Index>(1, std::min<Index>({kMaxSlabs, extent / kMinSlab, static_cast<Index>(by_work)}));
 }
 
-template <class LhsRef, class RhsRef, class T>
-void parallel_multiply(MatrixRef<T> dst, const LhsRef& lhs, const RhsRef& rhs, bool accumulate) {
+// Runs serial(dst slab, lhs slab, rhs slab) for every slab of the product dst = lhs·rhs.
+template <class LhsRef, class RhsRef, class T, class Serial>
+void for_each_slab(MatrixRef<T> dst, const LhsRef& lhs, const RhsRef& rhs, const Serial& serial) {
   const Index slabs = slab_count(dst.rows(), dst.cols(), lhs.cols());
   if (slabs == 1) {
-    serial_multiply(dst, lhs, rhs, accumulate);
+    serial(dst, lhs, rhs);
     return;
   }
   const bool by_columns = dst.cols() >= dst.rows();
@@ -112,14 +114,21 @@ void parallel_multiply(MatrixRef<T> dst, const LhsRef& lhs, const RhsRef& rhs, b
     if (by_columns) {
       MatrixRef<T> slab = dst.middleCols(begin, end - begin);
       const RhsRef rhs_slab = rhs.middleCols(begin, end - begin);
-      serial_multiply(slab, lhs, rhs_slab, accumulate);
+      serial(slab, lhs, rhs_slab);
     } else {
       MatrixRef<T> slab = dst.middleRows(begin, end - begin);
       const LhsRef lhs_slab = lhs.middleRows(begin, end - begin);
-      serial_multiply(slab, lhs_slab, rhs, accumulate);
+      serial(slab, lhs_slab, rhs);
     }
   };
   run_tasks(static_cast<int>(slabs), threads_for_products(), product_of_slab);
+}
+
+template <class LhsRef, class RhsRef, class T>
+void parallel_multiply(MatrixRef<T> dst, const LhsRef& lhs, const RhsRef& rhs, bool accumulate) {
+  for_each_slab(dst, lhs, rhs, [accumulate](MatrixRef<T>& slab, const LhsRef& lhs_slab, const RhsRef& rhs_slab) {
+    serial_multiply(slab, lhs_slab, rhs_slab, accumulate);
+  });
 }
 
 template <class T>
@@ -137,6 +146,14 @@ void multiply(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const ConstMatrixRef
 }
 
 template <class T>
+void multiply_row_invariant(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& B) {
+  using Ref = ConstMatrixRef<T>;
+  for_each_slab(dst, A, B, [](MatrixRef<T>& slab, const Ref& A_slab, const Ref& B_slab) {
+    row_invariant_product(slab, A_slab, B_slab);
+  });
+}
+
+template <class T>
 void multiply_transposed_left(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& B) {
   parallel_multiply(dst, TransposedRef<T>(A.transpose()), B, false);
 }
@@ -148,6 +165,7 @@ void multiply_transposed_right(MatrixRef<T> dst, const ConstMatrixRef<T>& A, con
 
 #define FASTMLP_INSTANTIATE(T)                                                                          \
   template void multiply<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&, bool);   \
+  template void multiply_row_invariant<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&); \
   template void multiply_transposed_left<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&); \
   template void multiply_transposed_right<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&);
 FASTMLP_INSTANTIATE(float)

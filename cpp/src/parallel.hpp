@@ -20,9 +20,15 @@
 
 namespace fastmlp {
 
-// dst = A·B, or dst += A·B when `accumulate`.      (forward:  Z = A[l-1]·W + b)
+// dst = A·B, or dst += A·B when `accumulate`.      (training's forward:  Z = A[l-1]·W + b)
 template <class T>
 void multiply(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& B, bool accumulate);
+
+// dst += A·B, each row of dst a function of its own row of A alone, bit for bit, whatever the
+// rows around it (row_product.hpp): a row predicts the same alone, in any chunk or in any
+// batch.                                               (inference:  Z = A[l-1]·W + b)
+template <class T>
+void multiply_row_invariant(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& B);
 
 // dst = Aᵀ·B.                                         (backward: dW = A[l-1]ᵀ·dZ)
 template <class T>

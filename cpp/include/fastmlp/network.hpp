@@ -231,8 +231,11 @@ class Network {
   Index inference_chunk_rows(Index m) const;
   void ensure_batch_buffers(Index rows);
   void shuffle_order(Index m);
-  // dropout_random non-null: a training pass that drops units (inference never does).
-  void forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache, Random* dropout_random = nullptr) const;
+  // Training's products (for_training) run at full speed; inference's give each row the same
+  // bits whatever the batch around it (parallel.hpp). dropout_random non-null: a training pass
+  // that drops units (inference never does).
+  void forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache, bool for_training = false,
+                    Random* dropout_random = nullptr) const;
   void reserve_dropout(ForwardCache<T>& cache) const;
   void drop_units(Index l, Index rows, ForwardCache<T>& cache, Random& random) const;
   // What layer l reads: X for l = 0 (not here), else A[l-1] or, after dropout, Ã[l-1].
