@@ -55,7 +55,7 @@ def test_file_without_metadata_loads_with_empty_metadata(tmp_path):
     description = serialization.network_description(model)
     del description["metadata"]
     path = tmp_path / "old.fmlp"
-    fileformat.save(path, description, serialization.network_tensors(model))
+    fileformat.save(path, description, serialization.network_tensors(model), with_digest=True)
     assert fm.load(path).metadata == {}
 
 
@@ -64,6 +64,6 @@ def test_metadata_that_is_not_an_object_is_refused_at_load(tmp_path):
     description = serialization.network_description(model)
     description["metadata"] = ["not", "an", "object"]
     path = tmp_path / "bad.fmlp"
-    fileformat.save(path, description, serialization.network_tensors(model))
+    fileformat.save(path, description, serialization.network_tensors(model), with_digest=True)
     with pytest.raises(fm.FormatError, match="'metadata' must be a JSON object, found list"):
         fm.load(path)

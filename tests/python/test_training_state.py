@@ -177,7 +177,7 @@ def test_a_file_without_the_training_state_loads_and_restarts_the_optimiser(tmp_
     description, tensors = _payload(tmp_path)
     del description["training"]
     del tensors["optimizer.first"], tensors["optimizer.second"]
-    fileformat.save(tmp_path / "old.fmlp", description, tensors)
+    fileformat.save(tmp_path / "old.fmlp", description, tensors, with_digest=True)
     loaded = fm.load(tmp_path / "old.fmlp")
     assert loaded.model_.engine.optimizer_steps == 0
     X, labels, _ = BLOCKS[1]
@@ -214,7 +214,10 @@ def test_adams_state_under_an_sgd_description_is_a_format_error(tmp_path):
 
 
 def _raw_file(description, tensors):
-    """The bytes of a file holding exactly these, written without fastmlp's checks."""
+    """The bytes of a file holding exactly these (and their digest, which a file of format version 2
+    must carry), written without fastmlp's checks."""
     import safetensors.numpy
-    return safetensors.numpy.save({name: np.ascontiguousarray(array) for name, array in tensors.items()},
-                                  metadata={"fastmlp": json.dumps(description)})
+
+    from fastmlp.fileformat import _digest
+    tensors = {name: np.ascontiguousarray(array) for name, array in tensors.items()}
+    return safetensors.numpy.save(tensors, metadata={"fastmlp": json.dumps(_digest.seal(description, tensors))})
