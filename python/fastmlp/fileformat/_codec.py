@@ -15,7 +15,8 @@ import numpy as np
 import safetensors.numpy
 
 from ._digest import DIGEST_KEY, Payload, content_digest, seal, unseal
-from ._schema import DIGEST_REQUIRED_FROM_VERSION, check_layout, check_values, describe_value, fail, is_int, quoted, strict_json
+from ._schema import (DIGEST_REQUIRED_FROM_VERSION, check_layout, check_values, describe_value, fail, is_int, quoted,
+                      strict_json)
 from ._table import check_description
 
 # safetensors itself refuses headers above 100 MB; checking first avoids reading them.
