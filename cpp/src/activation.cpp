@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -36,12 +37,22 @@ constexpr detail::NameTable<Activation, 11, 3> kTable{
     }},
 };
 
+template <class Derived>
+auto exp_of_nonpositive(const Eigen::ArrayBase<Derived>& x) {
+  // Eigen's packet exp clamps its argument (to about -88.4 in float), so exp(-1000) would come
+  // out as 2.9e-39 in a packet and 0 in a scalar; below log(smallest denormal) the true value
+  // rounds to 0, which is what every path returns here.
+  using T = typename Derived::Scalar;
+  const T underflow = std::log(std::numeric_limits<T>::denorm_min());
+  return (x < underflow).select(T(0), x.exp());
+}
+
 // The logistic function on an array expression, written so that neither branch can
 // overflow: exp is only ever taken of a non-positive number.
 template <class Derived>
 auto stable_sigmoid(const Eigen::ArrayBase<Derived>& z) {
   using T = typename Derived::Scalar;
-  auto e = (-z.abs()).exp();
+  auto e = exp_of_nonpositive(-z.abs());
   return (z >= T(0)).select(T(1) / (T(1) + e), e / (T(1) + e));
 }
 
@@ -90,7 +101,7 @@ void activate_elementwise(Activation activation, T negative_slope, const ZArray&
       a = (z > T(0)).select(z, z.min(T(0)).expm1());  // expm1: no cancellation for tiny |z|
       return;
     case Activation::softplus:
-      a = z.max(T(0)) + (-z.abs()).exp().log1p();
+      a = z.max(T(0)) + exp_of_nonpositive(-z.abs()).log1p();
       return;
     case Activation::silu:
       a = z * stable_sigmoid(z);
