@@ -265,7 +265,7 @@ def test_a_dropout_step_against_pytorchs_autograd_with_the_same_masks():
             A = A * torch.tensor(mask) / (1.0 - layer.dropout)   # what torch.nn.Dropout does with this mask
     expected = ((A - torch.tensor(Y)) ** 2).mean()
     expected.backward()
-    assert loss == pytest.approx(float(expected), rel=1e-12)
+    assert loss == pytest.approx(expected.detach().item(), rel=1e-12)
     for (W, b), grad in zip(params, grads):
         np.testing.assert_allclose(grad.dW, W.grad.numpy(), rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(grad.db, b.grad.numpy(), rtol=1e-10, atol=1e-13)
