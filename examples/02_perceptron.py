@@ -38,7 +38,7 @@ class StopWhenNoMistakes(fm.Callback):
 def main(plot_dir=None):
     X, y = separable_data()
     model = fm.Sequential([fm.Dense(1, activation="step", initializer="zeros")], dtype="float64", seed=0)
-    # batch_size=1 with lr=1 is exactly Rosenblatt's rule: the perceptron loss has dZ = y_hat - y.
+    # batch_size=1, lr=1: Rosenblatt's rule, dZ = -t on a mistake t*z <= 0 (t = 2y - 1, so z = 0 too).
     model.compile(loss="perceptron", optimizer=fm.SGD(lr=1.0))
     history = model.fit(X, y, epochs=100, batch_size=1, callbacks=[StopWhenNoMistakes()], verbose=0)
     # "accuracy" during an epoch is measured on each sample just before its update.

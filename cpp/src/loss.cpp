@@ -175,8 +175,10 @@ double unweighted_loss_and_delta(Loss loss, const ConstMatrixRef<T>& Z, const Co
       if (dZ) delta() = ((T(2) * y - T(1)) * z < T(1)).select((T(1) - T(2) * y) * inv_m, T(0));
       break;
     case Loss::perceptron:
-      total = static_cast<double>(((a - y) * z).sum());
-      if (dZ) delta() = (a - y) * inv_m;
+      // Rosenblatt's rule as scikit-learn applies it: t = 2y − 1, a sample with t·z <= 0 is a
+      // mistake (a score of exactly 0 included, for both classes) and moves w by t·x.
+      total = static_cast<double>((-(T(2) * y - T(1)) * z).max(T(0)).sum());
+      if (dZ) delta() = ((T(2) * y - T(1)) * z <= T(0)).select((T(1) - T(2) * y) * inv_m, T(0));
       break;
     case Loss::mae:
     case Loss::huber:
@@ -244,9 +246,10 @@ double loss_and_output_delta(Loss loss, Activation output, T negative_slope, con
         if (dZ) (*dZ).row(i) = (margin < T(1)).select(-t * (w * inv_m), T(0)).matrix();
         break;
       }
-      case Loss::perceptron: {
-        sample_loss = ((a - y) * z).sum();
-        if (dZ) (*dZ).row(i) = ((a - y) * (w * inv_m)).matrix();
+      case Loss::perceptron: {  // as above: t·z <= 0 is a mistake
+        const auto t = T(2) * y - T(1);
+        sample_loss = (-t * z).max(T(0)).sum();
+        if (dZ) (*dZ).row(i) = (t * z <= T(0)).select(-t * (w * inv_m), T(0)).matrix();
         break;
       }
       case Loss::mae:

@@ -183,20 +183,21 @@ TYPED_TEST(LossTest, HingeIsOneVersusRestOnTheRawScore) {
 
 TYPED_TEST(LossTest, PerceptronCriterionAndRosenblattDelta) {
   using T = TypeParam;
-  // Step output, m = 3: z = [2, −1, 0.5] → ŷ = [1, 0, 1]; y = [1, 1, 0].
-  // (ŷ − y)·z = [0, (0 − 1)(−1) = 1, (1 − 0)(0.5) = 0.5]; mean 1.5/3 = 0.5.
-  // dZ = (ŷ − y)/3 = [0, −1/3, 1/3]: a missed positive pushes z up, a false positive down.
-  const Matrix<T> Z = rows<T>({{2}, {-1}, {0.5}});
-  const Matrix<T> Y = rows<T>({{1}, {1}, {0}});
+  // Step output, m = 5: z = [2, −1, 0.5, 0, 0], y = [1, 1, 0, 1, 0], so t = 2y − 1 = [1, 1, −1, 1, −1]
+  // and t·z = [2, −1, −0.5, 0, 0]. Loss max(0, −t·z) = [0, 1, 0.5, 0, 0]; mean 1.5/5 = 0.3.
+  // A mistake is t·z <= 0 (scikit-learn's rule: a score of exactly 0 is one, for either class):
+  // dZ = −t/5 there, else 0 → [0, −1/5, 1/5, −1/5, 1/5].
+  const Matrix<T> Z = rows<T>({{2}, {-1}, {0.5}, {0}, {0}});
+  const Matrix<T> Y = rows<T>({{1}, {1}, {0}, {1}, {0}});
   const auto result = evaluate_loss<T>(Loss::perceptron, Activation::step, Z, Y);
-  EXPECT_NEAR(result.loss, 0.5, tolerance<T>());
-  EXPECT_LE(max_scaled_difference(result.dZ, rows<double>({{0}, {-1.0 / 3}, {1.0 / 3}})), tolerance<T>());
+  EXPECT_NEAR(result.loss, 0.3, tolerance<T>());
+  EXPECT_LE(max_scaled_difference(result.dZ, rows<double>({{0}, {-0.2}, {0.2}, {-0.2}, {0.2}})), tolerance<T>());
 
-  // Weights [5, 2, 0]: (5 · 0 + 2 · 1 + 0 · 0.5)/3 = 2/3; dZ = [0, −2/3, 0].
-  const std::vector<T> weights{5, 2, 0};
+  // Weights [5, 2, 0, 3, 4]: loss (5·0 + 2·1 + 0·0.5 + 0 + 0)/5 = 0.4; dZ = [0, −2/5, 0, −3/5, 4/5].
+  const std::vector<T> weights{5, 2, 0, 3, 4};
   const auto weighted = evaluate_loss<T>(Loss::perceptron, Activation::step, Z, Y, &weights);
-  EXPECT_NEAR(weighted.loss, 2.0 / 3, tolerance<T>());
-  EXPECT_LE(max_scaled_difference(weighted.dZ, rows<double>({{0}, {-2.0 / 3}, {0}})), tolerance<T>());
+  EXPECT_NEAR(weighted.loss, 0.4, tolerance<T>());
+  EXPECT_LE(max_scaled_difference(weighted.dZ, rows<double>({{0}, {-0.4}, {0}, {-0.6}, {0.8}})), tolerance<T>());
 }
 
 TYPED_TEST(LossTest, MeanAbsoluteErrorAveragesOverSamplesAndOutputs) {

@@ -287,9 +287,9 @@ def per_sample_losses(loss, Z, Y, output_activation, negative_slope=DEFAULT_NEGA
         t = 2.0 * Y - 1.0                               # labels {0,1} -> {-1,+1}
         return np.maximum(0.0, 1.0 - t * Z).sum(axis=1)
     if loss == "perceptron":
-        predicted = activation("step", Z)
+        t = 2.0 * Y - 1.0                               # labels {0,1} -> {-1,+1}
         # perceptron criterion: |z| for each misclassified output, 0 otherwise
-        return ((predicted - Y) * Z).sum(axis=1)
+        return np.maximum(0.0, -t * Z).sum(axis=1)
     raise ValueError(f"unknown loss {loss!r}; expected one of {LOSSES}")
 
 
@@ -322,8 +322,9 @@ def loss_and_output_delta(loss, Z, Y, output_activation, weights=None,
     elif loss == "hinge":
         t = 2.0 * Y - 1.0
         dZ = np.where(t * Z < 1.0, -t, 0.0) / m
-    else:  # perceptron
-        dZ = (activation("step", Z) - Y) / m
+    else:  # perceptron: t·z <= 0 is a mistake (a score of exactly 0 too), as in scikit-learn
+        t = 2.0 * Y - 1.0
+        dZ = np.where(t * Z <= 0.0, -t, 0.0) / m
     return value, dZ * w[:, None]
 
 

@@ -220,6 +220,40 @@ def test_perceptron_takes_scikit_learns_parameters(data):
         fm.Perceptron(fit_intercept=False).fit(X, y)
 
 
+def test_a_score_of_exactly_zero_is_a_mistake_as_in_scikit_learn():
+    """Worked by hand (eta0 = 1, zero start, samples in order; t = +1 for y = 1, -1 for y = 0; a
+    mistake is t·z <= 0 and adds t·x to w, t to b):
+    epoch 1: (2,1) t=-1 z=0: w=(-2,-1) b=-1 | (1,3) t=+1 z=-6: w=(-1,2) b=0 | (-1,1) z=3: no change.
+    epoch 2: (2,1) z=0 again: w=(-3,1) b=-1 | (1,3) z=-1: w=(-2,4) b=0 | (-1,1) z=6: no change.
+    epoch 3: (2,1) z=0: w=(-4,3) b=-1, right as a prediction (step(0) = 0 = y) yet an update;
+             (1,3) z=4 and (-1,1) z=6: no change.  epoch 4 changes nothing: converged."""
+    X = np.array([[2.0, 1.0], [1.0, 3.0], [-1.0, 1.0]])
+    y = np.array([0, 1, 1])
+    by_hand = {1: ([[-1, 2]], [0]), 2: ([[-2, 4]], [0]), 3: ([[-4, 3]], [-1]), 10: ([[-4, 3]], [-1])}
+    for epochs, (coef, intercept) in by_hand.items():
+        ours = quiet(fm.Perceptron(shuffle=False, max_iter=epochs).fit, X, y)
+        theirs = quiet(linear_model.Perceptron(shuffle=False, tol=None, max_iter=epochs).fit, X, y)
+        for model in (ours, theirs):
+            np.testing.assert_array_equal(model.coef_, coef)
+            np.testing.assert_array_equal(model.intercept_, intercept)
+    assert ours.mistakes_ == [1, 1, 0, 0] and ours.n_iter_ == 4  # epoch 3 updated without a wrong prediction
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 5, 30])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_perceptron_weights_are_scikit_learns_epoch_by_epoch(epochs, n_classes):
+    """Integer features from zero weights meet scores of exactly 0 often; both libraries add the
+    same integers, so the weights agree exactly."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(-3, 4, (60, 4)).astype(float)
+    y = np.argmax(X @ rng.integers(-2, 3, (4, 3)) + rng.integers(-1, 2, (60, 3)), axis=1)
+    y = y if n_classes == 3 else (y == 1).astype(int)
+    ours = quiet(fm.Perceptron(shuffle=False, max_iter=epochs).fit, X, y)
+    theirs = quiet(linear_model.Perceptron(shuffle=False, tol=None, max_iter=epochs).fit, X, y)
+    np.testing.assert_array_equal(ours.coef_, theirs.coef_)
+    np.testing.assert_array_equal(ours.intercept_, theirs.intercept_)
+
+
 def test_perceptron_l2_penalty_decays_as_scikit_learn(data):
     """Rows that are never misclassified only decay w: after the first updates, scikit-learn's
     w·(1 − eta0·alpha) per sample is what the engine's weight decay gives."""

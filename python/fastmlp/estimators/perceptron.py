@@ -19,11 +19,12 @@ from ._linear_unit import _LinearClassifier
 class Perceptron(_LinearClassifier):
     """Rosenblatt's perceptron: a step unit trained by the perceptron rule.
 
-    For each sample, in (shuffled) order: ŷ = step(x·w + b) and, when ŷ ≠ y,
-    w ← w + eta0·s·(y − ŷ)·x and b ← b + eta0·s·(y − ŷ), with s the sample's weight.
+    For each sample, in (shuffled) order: z = x·w + b, t = ±1 for y = 1/0 and, on a mistake
+    t·z ≤ 0 (a score of exactly 0 included, as scikit-learn has it), w ← w + eta0·s·t·x and
+    b ← b + eta0·s·t, with s the sample's weight.
     Several classes are learnt one-vs-rest: one independent binary perceptron per class,
     prediction by the largest score. Training stops after an epoch in which no perceptron
-    made a mistake, which happens in finitely many epochs when the classes are linearly
+    changed, which happens in finitely many epochs when the classes are linearly
     separable (Novikoff); otherwise it stops after max_iter epochs with a ConvergenceWarning.
 
     Parameters
@@ -70,8 +71,9 @@ class Perceptron(_LinearClassifier):
     intercept_ : ndarray of shape (1,) or (n_classes,)
     coefs_, intercepts_ : lists with the one layer's W (n_features, n_outputs) and b (n_outputs,)
     mistakes_ : list of int
-        Mistakes (= updates) in each epoch, summed over the one-vs-rest perceptrons; the
-        last is 0 when training converged.
+        Wrong predictions ŷ ≠ y met in each epoch (before their update), summed over the
+        one-vs-rest perceptrons; the last is 0 when training converged. Updates also happen at
+        a score of exactly 0 on a negative sample, which predicts it right.
     n_iter_ : int
         Epochs run by the last fit (1 for partial_fit).
     t_ : int
@@ -202,8 +204,9 @@ class Perceptron(_LinearClassifier):
 
 
 class _MistakeCounter(Callback):
-    """Counts a perceptron unit's mistakes per epoch; stops after an epoch without any (when no
-    penalty can still move the weights), and with a tol, by scikit-learn's rule: no improvement
+    """Counts a perceptron unit's mistakes per epoch; stops after an epoch that left the weights as
+    they were (when no penalty can still move them: then no epoch ever changes them again), and
+    with a tol, by scikit-learn's rule: no improvement
     of the epoch's loss Σ max(0, −t·z) by tol·n_samples (with early stopping: of the validation
     accuracy by tol) for n_iter_no_change epochs."""
 
@@ -216,11 +219,16 @@ class _MistakeCounter(Callback):
         self.stop_without_mistakes = stop_without_mistakes
         self.best = -np.inf if self.early_stopping else np.inf
         self.no_improvement = 0
+        self.parameters_before = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.parameters_before = self.model.engine.get_parameters()
 
     def on_epoch_end(self, epoch, logs=None):
         # accuracy = correct / samples exactly, so this recovers the engine's integer count
         self.mistakes.append(round(self.params["samples"] * (1.0 - logs["accuracy"])))
-        if self.mistakes[-1] == 0 and self.stop_without_mistakes:
+        # Not "no mistakes": a score of exactly 0 on a negative sample predicts it right, yet updates.
+        if self.stop_without_mistakes and np.array_equal(self.model.engine.get_parameters(), self.parameters_before):
             self.model.stop_training = True
         if self.tol is None:
             return
