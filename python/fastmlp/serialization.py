@@ -54,7 +54,7 @@ def is_registered(kind: str) -> bool:
 
 
 def network_description(model: Any, kind: str = "Sequential") -> Description:
-    """The JSON description of a built Sequential (fileformat's schema, version 1)."""
+    """The JSON description of a built Sequential (fileformat's schema, its current version)."""
     return {
         "format": fileformat.FORMAT_NAME,
         "format_version": fileformat.FORMAT_VERSION,

@@ -253,17 +253,17 @@ def test_load_refuses_a_network_that_does_not_match_the_parameters(tmp_path):
     model, X, y = fitted("MLPClassifier")
     description, tensors = model._fmlp_payload()
     description["estimator"]["params"]["hidden_layer_sizes"] = {"tuple": [9]}
-    fileformat.save(tmp_path / "bad.fmlp", description, tensors)
+    fileformat.save(tmp_path / "bad.fmlp", description, tensors, with_digest=True)
     with pytest.raises(fm.FormatError, match="layers"):
         fm.load(tmp_path / "bad.fmlp")
     description, tensors = model._fmlp_payload()
     description["classes"] = [0, 1]
-    fileformat.save(tmp_path / "bad2.fmlp", description, tensors)
+    fileformat.save(tmp_path / "bad2.fmlp", description, tensors, with_digest=True)
     with pytest.raises(fm.FormatError, match="output units"):
         fm.load(tmp_path / "bad2.fmlp")
     description, tensors = model._fmlp_payload()
     description["estimator"]["params"]["no_such_parameter"] = 1
-    fileformat.save(tmp_path / "bad3.fmlp", description, tensors)
+    fileformat.save(tmp_path / "bad3.fmlp", description, tensors, with_digest=True)
     with pytest.raises(fm.FormatError, match="no_such_parameter"):
         fm.load(tmp_path / "bad3.fmlp")
 

@@ -8,8 +8,11 @@ Three families of mutants, each made from a valid file of every model kind:
   the content as it was, such as a flip inside the header's padding spaces).
 * *forged*: the same content edits with a digest recomputed for them, as a deliberate writer would.
   Only FormatError or a successful load; and `fastmlp info` describes every file that loads.
-* *legacy*: byte mutations of a file without a digest (as files were before it). Only FormatError
-  or a successful load.
+* *legacy*: byte mutations of a file without a digest and of format version 1 (as files were before
+  the digest). Only FormatError or a successful load.
+* *deleted*: every key of the description deleted in turn, at any depth, the digest and its parts
+  included. Only FormatError: a file of this version without its digest, or with less than it was
+  saved with, is not the file that was saved.
 
 The counts by outcome are printed (run with -s to see them).
 """
@@ -127,6 +130,16 @@ def paths_in(value, prefix=()):
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, child in children:
         yield from paths_in(child, (*prefix, key))
+
+
+def deleted(value, path):
+    """A deep copy of value without the key (or list item) at path."""
+    copy = json.loads(json.dumps(value))
+    parent = copy
+    for key in path[:-1]:
+        parent = parent[key]
+    del parent[path[-1]]
+    return copy
 
 
 def replaced(value, path, new):
@@ -287,7 +300,8 @@ def test_fuzzed_files_raise_only_format_error(tmp_path, capsys):
         source = (tmp_path / f"{name}.fmlp").read_bytes()
         original = outputs(model, X)
         description = json.loads(split(source)[0]["__metadata__"]["fastmlp"])
-        legacy = with_description(source, {key: value for key, value in description.items() if key != "digest"})
+        legacy = with_description(source, {**{key: value for key, value in description.items() if key != "digest"},
+                                           "format_version": 1})
         assert outputs(fm.load(tmp_path / f"{name}.fmlp"), X)[0].shape == original[0].shape
         directory = tmp_path / name
         directory.mkdir()
@@ -297,6 +311,10 @@ def test_fuzzed_files_raise_only_format_error(tmp_path, capsys):
                    info_paths)
         run_family("legacy", BYTE_MUTATIONS, LEGACY_PER_KIND, legacy, original, X, directory, rng, counts,
                    info_paths)
+        for index, path in enumerate(path for path in paths_in(description) if path):
+            mutant = directory / f"deleted{index}.fmlp"
+            mutant.write_bytes(with_description(source, deleted(description, path)))
+            counts[("deleted", outcome_of(mutant, original, X)[0])] += 1
     info_failures = []
     for path in info_paths:
         if cli_main(["info", str(path)]) != 0:
@@ -308,7 +326,8 @@ def test_fuzzed_files_raise_only_format_error(tmp_path, capsys):
             print(f"  {family:7} {outcome:40} {number}")
         print(f"  fastmlp info on the {len(info_paths)} forged files that load: {len(info_failures)} failed")
     allowed = {"FormatError", "loaded, predicts as saved", "loaded", "not forgeable (not JSON)"}
-    unexpected = {key: number for key, number in counts.items() if key[1] not in allowed}
+    unexpected = {key: number for key, number in counts.items()
+                  if key[1] not in allowed or (key[0] == "deleted" and key[1] != "FormatError")}
     assert not unexpected, unexpected
     assert sum(counts.values()) >= 3000
     assert not info_failures and "internal error" not in captured.err, captured.err[-2000:]

@@ -133,6 +133,7 @@ def test_a_change_the_golden_rows_cannot_see_fails_the_digest(tmp_path, edit):
         fm.load(tmp_path / "edited.fmlp")
     if edit == "unseen unit":  # the golden rows alone would have let it through: it predicts differently
         digestless = {key: value for key, value in description.items() if key != "digest"}
+        digestless["format_version"] = 1  # a file as they were before the digest
         (tmp_path / "old-style.fmlp").write_bytes(with_description(join(header, body), digestless))
         changed = fm.load(tmp_path / "old-style.fmlp")
         assert not np.array_equal(changed.predict_proba(X * 3), estimator.predict_proba(X * 3))
@@ -160,6 +161,26 @@ def test_keys_added_after_saving_are_outside_the_digest_and_dropped(saved, tmp_p
     (tmp_path / "noted.fmlp").write_bytes(with_description(path.read_bytes(), description))
     assert "note" not in fileformat.load(tmp_path / "noted.fmlp")[0]
     np.testing.assert_array_equal(fm.load(tmp_path / "noted.fmlp").predict(X), model.predict(X))
+
+
+def test_a_file_of_this_version_without_its_digest_is_refused(saved, tmp_path):
+    model, path, X = saved
+    description = description_of(path.read_bytes())
+    assert description["format_version"] == fileformat.FORMAT_VERSION == 2
+    del description["digest"]
+    (tmp_path / "stripped.fmlp").write_bytes(with_description(path.read_bytes(), description))
+    with pytest.raises(fm.FormatError, match="has no 'digest', which every file of format version 2 or later"):
+        fm.load(tmp_path / "stripped.fmlp")
+    # Calling the file version 1 changes a covered field: refused while the digest is there ...
+    downgraded = description_of(path.read_bytes())
+    downgraded["format_version"] = 1
+    (tmp_path / "downgraded.fmlp").write_bytes(with_description(path.read_bytes(), downgraded))
+    with pytest.raises(fm.FormatError, match="SHA-256 digest .* does not match"):
+        fm.load(tmp_path / "downgraded.fmlp")
+    # ... and only both edits together make a version 1 file, which loads as files before the digest did.
+    del downgraded["digest"]
+    (tmp_path / "legacy.fmlp").write_bytes(with_description(path.read_bytes(), downgraded))
+    np.testing.assert_array_equal(fm.load(tmp_path / "legacy.fmlp").predict(X), model.predict(X))
 
 
 @pytest.mark.parametrize("digest", ["sha256:abc", {"sha256": "0" * 64}, {"sha256": "G" * 64, "fields": []},

@@ -95,7 +95,7 @@ def assert_same_tensors(expected, found):
 
 
 def test_constants():
-    assert fileformat.FORMAT_VERSION == 1
+    assert fileformat.FORMAT_VERSION == 2
     assert set(fileformat.ACTIVATIONS) == {
         "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "exp",
         "softmax", "step"}
@@ -311,7 +311,7 @@ def with_changes(description, **changes):
 
 @pytest.mark.parametrize("changes, match", [
     ({"format": "keras"}, "unknown format name 'keras'"),
-    ({"format_version": 2}, "written by a newer fastmlp"),
+    ({"format_version": 3}, "written by a newer fastmlp"),
     ({"dtype": "float16"}, "dtype must be one of float32, float64"),
     ({"input_dim": 0}, "input_dim must be a positive integer"),
     ({"layers": []}, "layers must be a non-empty list"),
@@ -478,8 +478,8 @@ def test_metadata_not_a_description(tmp_path, text, match):
     ({"format_version": "1"}, "format_version must be an integer, found '1'"),
     ({"format_version": 1.0}, "format_version must be an integer"),
     ({"format_version": True}, "format_version must be an integer"),
-    ({"format_version": 2, "library_version": "9.0"},
-     r"written by a newer fastmlp \(library version 9\.0, format version 2\).*up to 1"),
+    ({"format_version": 3, "library_version": "9.0"},
+     r"written by a newer fastmlp \(library version 9\.0, format version 3\).*up to 2"),
     ({"format_version": 0}, "format_version must be at least 1"),
     ({"library_version": ""}, "'library_version' must be a non-empty string"),
     ({"kind": 3}, "'kind' must be a non-empty string"),

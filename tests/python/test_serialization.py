@@ -138,7 +138,7 @@ def test_saving_an_unbuilt_model_is_refused(tmp_path):
 def test_the_file_is_safetensors_with_the_described_contents(saved):
     model, path, _ = saved
     description, tensors = read_file(path)
-    assert description["format"] == "fastmlp" and description["format_version"] == 1
+    assert description["format"] == "fastmlp" and description["format_version"] == 2
     assert description["library_version"] == fm.__version__
     assert description["kind"] == "Sequential"
     assert description["dtype"] == "float32" and description["input_dim"] == 4
@@ -278,7 +278,7 @@ def test_load_refuses_tensors_of_another_dtype(saved, tmp_path):
         fm.load(bad)
 
 
-@pytest.mark.parametrize("version, message", [(2, "written by a newer fastmlp"), (99, "upgrade fastmlp"),
+@pytest.mark.parametrize("version, message", [(3, "written by a newer fastmlp"), (99, "upgrade fastmlp"),
                                               (0, "format_version must be at least 1"),
                                               ("1", "format_version must be an integer")])
 def test_load_refuses_unknown_format_versions(saved, tmp_path, version, message):

@@ -3,7 +3,7 @@
 A ``.fmlp`` file is a safetensors file. Its ``__metadata__`` holds exactly one key,
 ``"fastmlp"``, whose value is the JSON text of a *description* (a dict)::
 
-    {"format": "fastmlp", "format_version": 1, "library_version": "0.1.0",
+    {"format": "fastmlp", "format_version": 2, "library_version": "0.1.0",
      "kind": "Sequential",                 # or an estimator class name
      "dtype": "float32" | "float64",
      "input_dim": d,
@@ -40,7 +40,8 @@ them exactly as they were fitted. Every tensor must hold only finite values.
 
 A model's description also holds a ``digest`` (``with_digest=True``, as every model
 saves): a SHA-256 over the whole description and every tensor (see ``_digest``), checked
-at load; files written before it have none and are checked by their golden rows alone.
+at load. Format version 2 makes it mandatory; only version 1 files (written before it) may
+lack it, and are checked by their golden rows alone.
 
 Loading never unpickles and never executes anything. Only a regular file is opened
 (never waiting on a FIFO or a device); its size is checked against the safetensors

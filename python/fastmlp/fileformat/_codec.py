@@ -15,7 +15,8 @@ import numpy as np
 import safetensors.numpy
 
 from ._digest import DIGEST_KEY, Payload, content_digest, seal, unseal
-from ._schema import check_description, check_layout, check_values, describe_value, fail, is_int, quoted, strict_json
+from ._schema import (DIGEST_REQUIRED_FROM_VERSION, check_description, check_layout, check_values, describe_value,
+                      fail, is_int, quoted, strict_json)
 
 # safetensors itself refuses headers above 100 MB; checking first avoids reading them.
 MAX_HEADER_BYTES = 100_000_000
@@ -220,6 +221,9 @@ def encode(description: object, tensors: object, where: str, *, with_digest: boo
     if with_digest:
         reread.pop(DIGEST_KEY, None)
     check_description(reread, where)
+    if not with_digest and reread["format_version"] >= DIGEST_REQUIRED_FROM_VERSION and DIGEST_KEY not in reread:
+        fail(where, f"a file of format version {reread['format_version']} carries its content digest: "
+                    "write it with with_digest=True")
     if not isinstance(tensors, Mapping):
         fail(where, f"tensors must be a dict of name -> numpy.ndarray, found "
                     f"{type(tensors).__name__}")

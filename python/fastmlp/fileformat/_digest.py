@@ -9,8 +9,14 @@ covers the whole description whatever kinds add to it. The hash runs over a fixe
 canonical JSON of those fields (sorted keys, no spaces, ASCII), then each tensor in name order:
 its name, dtype, shape and little-endian C-order bytes, every part preceded by its length, so no
 two contents hash the same input. A key added to a file after it was saved is outside ``fields``:
-the reader drops it, so it can change nothing. Files written before the digest have none and are
-checked by their golden rows alone.
+the reader drops it, so it can change nothing.
+
+Which files may lack it: those of format version 1 only, written before the digest existed (or
+while it was optional) and checked by their golden rows alone. Every file of version 2 or later
+must carry one, so deleting the digest from a file this fastmlp wrote is refused; calling such a
+file version 1 as well changes a field the digest covers, refused in turn unless the digest is
+deleted too, which makes two deliberate edits (a SHA-256 guards against corruption and careless
+edits, not against a forger, who could as well recompute it).
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ._schema import fail, quoted
+from ._schema import DIGEST_REQUIRED_FROM_VERSION, FORMAT_VERSION, fail, is_int, quoted
 
 DIGEST_KEY = "digest"
 _PREFIX = b"fastmlp content digest 1\n"
@@ -66,6 +72,11 @@ def seal(description: Mapping[str, Any], tensors: Mapping[str, np.ndarray]) -> d
 def unseal(description: Mapping[str, Any], where: str) -> tuple[dict[str, Any], str | None]:
     """(the covered description without its digest, the stored SHA-256 or None for older files)."""
     if DIGEST_KEY not in description:
+        version = description.get("format_version")
+        # (a newer version is refused by the schema check, with its own message)
+        if is_int(version) and DIGEST_REQUIRED_FROM_VERSION <= version <= FORMAT_VERSION:
+            fail(where, f"the description has no 'digest', which every file of format version "
+                        f"{DIGEST_REQUIRED_FROM_VERSION} or later carries: it was removed or the file is corrupt")
         return dict(description), None
     digest = description[DIGEST_KEY]
     if (not isinstance(digest, dict) or set(digest) != {"sha256", "fields"}

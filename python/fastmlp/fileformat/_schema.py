@@ -17,7 +17,10 @@ if TYPE_CHECKING:  # typing.TypeGuard is Python 3.10+; annotations are never eva
     from typing_extensions import TypeGuard
 
 FORMAT_NAME = "fastmlp"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# From version 2 on a file must carry its content digest (_digest); version 1 files, written
+# before the digest or while it was optional, load with it or without it.
+DIGEST_REQUIRED_FROM_VERSION = 2
 # The names a version-1 file may hold: the format's own vocabulary (a subset of the engine's
 # name table, fastmlp._core.activation_names()/loss_names()), so that this module needs no
 # engine. Names are only ever added: an older reader refuses a file holding a name it does not
