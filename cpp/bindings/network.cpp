@@ -24,8 +24,8 @@
 #include <utility>
 #include <vector>
 
-#include "access_lock.hpp"
 #include "bindings.hpp"
+#include "bound_network.hpp"
 #include "fastmlp/fastmlp.hpp"
 
 namespace py = pybind11;
@@ -34,52 +34,9 @@ namespace fastmlp::bindings {
 namespace {
 
 template <class T>
-struct BoundNetwork {
-  Network<T> net;
-  AccessLock access;
-
-  BoundNetwork(Index input_dim, std::vector<LayerSpec> layers, const std::string& loss, std::uint64_t seed)
-      : net(input_dim, std::move(layers), loss_from_name(loss), seed) {}
-  explicit BoundNetwork(const Network<T>& other) : net(other) {}
-
-  // work(const Network&) among other readers; work(Network&) alone. The GIL is released
-  // before waiting and taken back after the lock is let go; work's result must be C++ data.
-  template <class Work>
-  auto read(Work&& work) {
-    py::gil_scoped_release release;
-    std::shared_lock<AccessLock> guard(access);
-    return work(static_cast<const Network<T>&>(net));
-  }
-  template <class Work>
-  auto write(Work&& work) {
-    py::gil_scoped_release release;
-    std::unique_lock<AccessLock> guard(access);
-    return work(net);
-  }
-};
-
-template <class T>
-using OptionalWeights = std::optional<Eigen::Ref<const Vector<T>>>;
-
-template <class T>
-SampleWeights<T> weights_of(const OptionalWeights<T>& sample_weight) {
-  return sample_weight ? SampleWeights<T>(*sample_weight) : SampleWeights<T>();
-}
-
-template <class T>
-using LayerPairs = std::vector<std::pair<Matrix<T>, Vector<T>>>;
-
-template <class T>
 py::list forward_list(const std::vector<std::pair<Matrix<T>, Matrix<T>>>& caches) {
   py::list list;
   for (const auto& [Z, A] : caches) list.append(py::make_tuple(Z, A));
-  return list;
-}
-
-template <class T>
-py::list gradient_list(const LayerPairs<T>& grads) {
-  py::list list;
-  for (const auto& [dW, db] : grads) list.append(py::make_tuple(dW, db));
   return list;
 }
 
@@ -226,10 +183,7 @@ void bind_training(Class& cls) {
           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
             auto [loss, grads] = b.write([&](Net& net) {
               const double value = net.compute_gradients(X, Y, weights_of(sample_weight));
-              LayerPairs<T> copies;
-              for (Index l = 0; l < net.num_layers(); ++l)
-                copies.emplace_back(net.weight_gradient(l), net.bias_gradient(l).transpose());
-              return std::make_pair(value, std::move(copies));
+              return std::make_pair(value, gradient_copies(net));
             });
             return py::make_tuple(loss, gradient_list<T>(grads));
           },
@@ -243,13 +197,7 @@ void bind_training(Class& cls) {
       .def("train_epoch",
            [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight, Index batch_size, bool shuffle,
               const py::object& progress) {
-             // A few times a second the engine takes the GIL back: to move a progress bar and to
-             // let Ctrl-C stop a long epoch (a raised KeyboardInterrupt unwinds out of the loop).
-             auto report = [&progress](Index samples_done) {
-               py::gil_scoped_acquire acquire;
-               if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-               if (!progress.is_none()) progress(samples_done);
-             };
+             const auto report = progress_reporter(progress);
              return b.write([&](Net& net) {
                return net.train_epoch(X, Y, weights_of(sample_weight), batch_size, shuffle, report);
              });
@@ -279,6 +227,7 @@ void bind_network(py::module_& m, const char* name) {
   bind_optimizer<T>(cls);
   bind_inference<T>(cls);
   bind_training<T>(cls);
+  bind_sparse_passes<T>(cls);  // sparse.cpp: the same passes on a CsrMatrix
 }
 
 std::string layer_spec_repr(const LayerSpec& spec) {
@@ -321,6 +270,7 @@ void bind_pass_result(py::module_& m) {
 }  // namespace
 
 void bind_networks(py::module_& m) {
+  bind_csr_matrix(m);
   bind_layer_spec(m);
   bind_pass_result(m);
   bind_network<float>(m, "Network32");

@@ -2,10 +2,10 @@
 
 #include "checked_size.hpp"
 #include "fastmlp/threads.hpp"
+#include "network_passes.hpp"
 #include "parallel.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -109,21 +109,28 @@ template <class T>
 void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const {
   const Index m = X.rows();
   reserve(cache, m);
+  auto Z_0 = cache.z[0].topRows(m);
+  // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
+  Z_0.rowwise() = bias(0);  // Z[0] = b[0] (broadcast over the m rows) ...
+  if (m == 1)
+    vector_times_weights(X.row(0), 0, Z_0);  // ... + A[-1]·W[0], one row (A[-1] = X)
+  else
+    multiply<T>(Z_0, X, weights(0), true);  // Z[0] = A[-1]·W[0] + b[0], A[-1] = X
+  forward_after_first_product(m, cache);
+}
+
+template <class T>
+void Network<T>::forward_after_first_product(Index m, ForwardCache<T>& cache) const {
   for (Index l = 0; l < num_layers(); ++l) {
     const auto i = static_cast<std::size_t>(l);
-    // Engine layer l is the notes' layer l+1; "A[l-1]" below is X for l = 0, else cache.a[l-1].
+    // Engine layer l is the notes' layer l+1; "A[l-1]" below is cache.a[l-1].
     auto Z_l = cache.z[i].topRows(m);
-    // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
-    Z_l.rowwise() = bias(l);  // Z[l] = b[l] (broadcast over the m rows) ...
-    if (m == 1) {
-      if (l == 0)
-        vector_times_weights(X.row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
-      else
+    if (l > 0) {
+      Z_l.rowwise() = bias(l);  // Z[l] = b[l] (broadcast over the m rows) ...
+      if (m == 1)
         vector_times_weights(cache.a[i - 1].row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
-    } else if (l == 0) {
-      multiply<T>(Z_l, X, weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l], A[l-1] = X
-    } else {
-      multiply<T>(Z_l, cache.a[i - 1].topRows(m), weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l]
+      else
+        multiply<T>(Z_l, cache.a[i - 1].topRows(m), weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l]
     }
     // A[l] = f_l(Z[l])
     activate<T>(layer(l).activation, static_cast<T>(layer(l).negative_slope), Z_l, cache.a[i].topRows(m));
@@ -152,23 +159,19 @@ void Network<T>::forward(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) con
 }
 
 template <class T>
-template <class Pass>
-void Network<T>::with_borrowed_cache(const Pass& pass) const {
-  struct Lease {
-    ForwardCachePool<T>& pool;
-    std::unique_ptr<ForwardCache<T>> cache;
-    ~Lease() { pool.give_back(std::move(cache)); }
-  } lease{inference_caches_, inference_caches_.take()};
-  pass(*lease.cache);
+double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
+  if (cache_.rows != X.rows() || X.cols() != input_dim_)
+    throw std::invalid_argument("backward needs the batch that was last passed to forward");
+  const double loss = backward_to_first_layer(Y, sample_weight);
+  multiply_transposed_left<T>(weight_gradient(0), X, delta_[0].topRows(X.rows()));  // dW[0] = A[-1]ᵀ·dZ[0], A[-1] = X
+  return loss;
 }
 
 template <class T>
-double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
+double Network<T>::backward_to_first_layer(const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
   const Index m = cache_.rows;
-  if (m != X.rows() || X.cols() != input_dim_)
-    throw std::invalid_argument("backward needs the batch that was last passed to forward");
-  check_targets(X, Y);
-  check_sample_weight(X, sample_weight);
+  check_targets(m, input_dim_, Y);
+  check_sample_weight(m, sample_weight);
   ensure_delta_capacity(m);
   const Index last = num_layers() - 1;
   const auto L = static_cast<std::size_t>(last);
@@ -180,12 +183,9 @@ double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>&
   for (Index l = last; l >= 0; --l) {
     const auto i = static_cast<std::size_t>(l);
     auto dZ = delta_[i].topRows(m);
-    if (l == 0)
-      multiply_transposed_left<T>(weight_gradient(l), X, dZ);  // dW[l] = A[l-1]ᵀ·dZ[l], A[l-1] = X
-    else
-      multiply_transposed_left<T>(weight_gradient(l), cache_.a[i - 1].topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
     bias_gradient(l) = dZ.colwise().sum();  // db[l] = column sums of dZ[l]
-    if (l == 0) break;  // no gradient with respect to the input data
+    if (l == 0) break;  // dW[0] reads X (the caller's), and no gradient with respect to X
+    multiply_transposed_left<T>(weight_gradient(l), cache_.a[i - 1].topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
     auto dA_prev = delta_[i - 1].topRows(m);
     multiply_transposed_right<T>(dA_prev, dZ, weights(l));  // dA[l-1] = dZ[l]·W[l]ᵀ
     // dZ[l-1] = dA[l-1] ⊙ f'_{l-1}(Z[l-1]), in place
@@ -249,60 +249,28 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
                                    const ProgressCallback& progress, double progress_interval) {
   check_targets(X, Y);
   check_sample_weight(X, sample_weight);
-  if (batch_size < 1) throw std::invalid_argument("batch_size must be at least 1, got " + std::to_string(batch_size));
-  const Index m = X.rows();
-  batch_size = std::min(batch_size, m);
-  reserve(cache_, batch_size);
-  snapshot_ = parameters_;
-  optimizer_snapshot_ = optimizer_.state();
-
+  batch_size = checked_batch_size(batch_size, X.rows());
   if (shuffle) {
     ensure_batch_buffers(batch_size);
-    shuffle_order(m);
+    shuffle_order(X.rows());
   }
-
-  PassResult result;
-  double loss_sum = 0.0;
   const bool classify = is_classification(loss_);
-  auto last_report = std::chrono::steady_clock::now();
-  for (Index start = 0; start < m; start += batch_size) {
-    const Index rows = std::min(batch_size, m - start);
+  const auto step = [&](Index start, Index rows, Index& correct) {
     double loss;
     if (shuffle) {
       gather_rows(X, Y, sample_weight, start, rows);
       forward_rows(x_batch_.topRows(rows), cache_);
       loss = backward(x_batch_.topRows(rows), y_batch_.topRows(rows),
                       sample_weight ? SampleWeights<T>(w_batch_.data(), rows) : SampleWeights<T>());
-      if (classify) result.correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
+      if (classify) correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
     } else {
       forward_rows(X.middleRows(start, rows), cache_);
       loss = backward(X.middleRows(start, rows), Y.middleRows(start, rows), sample_weight.segment(start, rows));
-      if (classify) result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
+      if (classify) correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
     }
-    if (!std::isfinite(loss)) {
-      result.finite = false;
-      break;
-    }
-    optimizer_.step(parameters_, gradients_);
-    loss_sum += loss * static_cast<double>(rows);
-    result.samples += rows;
-    if (progress) {
-      const auto now = std::chrono::steady_clock::now();
-      if (std::chrono::duration<double>(now - last_report).count() >= progress_interval) {
-        last_report = now;
-        progress(result.samples);
-      }
-    }
-  }
-  if (result.finite && !parameters_.allFinite()) result.finite = false;
-  if (!result.finite) {
-    parameters_ = snapshot_;
-    optimizer_.restore_state(optimizer_snapshot_);
-    result.loss = std::numeric_limits<double>::quiet_NaN();
-    return result;
-  }
-  result.loss = loss_sum / static_cast<double>(m);
-  return result;
+    return loss;
+  };
+  return run_epoch(X.rows(), batch_size, step, progress, progress_interval);
 }
 
 template <class T>
@@ -321,16 +289,8 @@ template <class T>
 void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) const {
   check_input(X);
   if (!X.allFinite()) throw std::invalid_argument("X contains NaN or infinity");
-  const Index m = X.rows();
-  if (out.rows() != m || out.cols() != output_dim())
-    throw std::invalid_argument("predict: output buffer has the wrong shape");
-  const Index chunk = inference_chunk_rows(m);
-  with_borrowed_cache([&](ForwardCache<T>& cache) {
-    for (Index start = 0; start < m; start += chunk) {
-      const Index rows = std::min(chunk, m - start);
-      forward_rows(X.middleRows(start, rows), cache);
-      out.middleRows(start, rows) = cache.A(num_layers() - 1);
-    }
+  predict_chunks(X.rows(), out, [&](Index start, Index rows, ForwardCache<T>& cache) {
+    forward_rows(X.middleRows(start, rows), cache);
   });
 }
 
@@ -339,26 +299,9 @@ PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef
                                 SampleWeights<T> sample_weight) const {
   check_targets(X, Y);
   check_sample_weight(X, sample_weight);
-  const Index m = X.rows();
-  const Index chunk = inference_chunk_rows(m);
-  const Index last = num_layers() - 1;
-  PassResult result;
-  double loss_sum = 0.0;
-  with_borrowed_cache([&](ForwardCache<T>& cache) {
-    for (Index start = 0; start < m; start += chunk) {
-      const Index rows = std::min(chunk, m - start);
-      forward_rows(X.middleRows(start, rows), cache);
-      loss_sum += static_cast<double>(rows) *
-                  loss_and_output_delta<T>(loss_, output_activation(), output_slope(), cache.Z(last), cache.A(last),
-                                           Y.middleRows(start, rows), sample_weight.segment(start, rows).data, nullptr);
-      if (is_classification(loss_))
-        result.correct += count_correct<T>(output_activation(), cache.A(last), Y.middleRows(start, rows));
-      result.samples += rows;
-    }
+  return evaluate_chunks(Y, sample_weight, [&](Index start, Index rows, ForwardCache<T>& cache) {
+    forward_rows(X.middleRows(start, rows), cache);
   });
-  result.loss = loss_sum / static_cast<double>(m);
-  result.finite = std::isfinite(result.loss);
-  return result;
 }
 
 template class Network<float>;

@@ -7,6 +7,7 @@ from . import _core
 from . import optimizers as _optimizers
 from . import serialization
 from ._arguments import CLASSIFICATION_LOSSES, canonical_loss, check_positive_int, check_seed
+from ._sparse import engine_input
 from ._validation import check_features, check_sample_weight, encode_targets, resolve_dtype
 from .callbacks import History, callbacks_with_history
 from .datasets.preprocessing import Standardizer
@@ -181,13 +182,14 @@ class Sequential(KerasHabits):
         return self._built_network()
 
     # ------------------------------------------------------------------ data
-    def _features(self, X, name: str = "X") -> np.ndarray:
-        """X checked and converted for the engine; any number of features while unbuilt."""
+    def _features(self, X, name: str = "X", accept_sparse: bool = True):
+        """X checked and converted for the engine; any number of features while unbuilt. A sparse
+        X stays sparse (CSR; see _sparse.engine_input), unless preprocessing would centre it."""
         n_features = None if self._network is None else self._network.input_dim
         if self.preprocessing is not None:
             X = check_features(X, np.float64, name, n_features)
             X = self.preprocessing.transform(X)
-        return check_features(X, self.dtype, name, n_features)
+        return check_features(X, self.dtype, name, n_features, accept_sparse)
 
     def _targets(self, y, n_samples: int, name: str = "y", x_name: str = "X") -> np.ndarray:
         return encode_targets(y, n_samples, self.output_dim, self.loss, self.dtype, name, x_name)
@@ -256,7 +258,7 @@ class Sequential(KerasHabits):
             # Fast path for ready arrays (one-row latency matters): the engine itself refuses
             # NaN and infinity, so nothing here needs to read the data.
             return network.predict(X)
-        return self._built_network().predict(self._features(X))
+        return self._built_network().predict(engine_input(self._features(X), self.dtype))
 
     def evaluate(self, X, y, sample_weight=None) -> dict:
         """Mean loss over (X, y), and accuracy for classifiers: {"loss": ..., "accuracy": ...}."""
@@ -264,7 +266,7 @@ class Sequential(KerasHabits):
         X = self._features(X)
         Y = self._targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
-        result = network.evaluate(X, Y, weights)
+        result = network.evaluate(engine_input(X, self.dtype), Y, weights)
         report = {"loss": result.loss}
         if self.is_classifier:
             report["accuracy"] = result.correct / result.samples
@@ -274,7 +276,7 @@ class Sequential(KerasHabits):
     def forward(self, X) -> list:
         """Forward propagation with its cache: one LayerCache(Z, A) per layer (not the input)."""
         network = self._built_network()
-        return [LayerCache(Z, A) for Z, A in network.forward(self._features(X))]
+        return [LayerCache(Z, A) for Z, A in network.forward(self._features(X, accept_sparse=False))]
 
     def gradients(self, X, y, sample_weight=None) -> list:
         """Backpropagation without an update: one LayerGradients(dW, db) per layer."""
@@ -285,7 +287,7 @@ class Sequential(KerasHabits):
         X = self._features(X)
         Y = self._targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
-        loss, grads = network.gradients(X, Y, weights)
+        loss, grads = network.gradients(engine_input(X, self.dtype), Y, weights)
         return loss, [LayerGradients(dW, db) for dW, db in grads]
 
     def explain_step(self, X, y, preview_rows: int = 2) -> str:

@@ -29,6 +29,7 @@
 #include "fastmlp/loss.hpp"
 #include "fastmlp/optimizer.hpp"
 #include "fastmlp/random.hpp"
+#include "fastmlp/sparse.hpp"
 #include "fastmlp/types.hpp"
 
 namespace fastmlp {
@@ -179,10 +180,33 @@ class Network {
   PassResult evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
                       SampleWeights<T> sample_weight = {}) const;
 
+  // The same passes on a sparse X (CSR, sparse.hpp; I is std::int32_t or std::int64_t), whose
+  // structure check_csr has accepted: the first layer's products run on the nonzeros only and
+  // shuffled batches are gathered into a CSR buffer, so X is never made dense. The results
+  // equal those on the dense X up to the rounding of sums taken in another order.
+  template <class I>
+  double compute_gradients(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {});
+  template <class I>
+  PassResult train_epoch(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
+                         Index batch_size, bool shuffle, const ProgressCallback& progress = {},
+                         double progress_interval = 0.1);
+  template <class I>
+  void predict(const CsrView<T, I>& X, MatrixRef<T> out) const;
+  template <class I>
+  PassResult evaluate(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {}) const;
+
   // Shape checks shared by every entry point; throw std::invalid_argument naming the problem.
-  void check_input(const ConstMatrixRef<T>& X) const;
-  void check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const;
-  void check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T> sample_weight) const;
+  // (rows, cols) is the shape of X.
+  void check_input(const ConstMatrixRef<T>& X) const { check_input(X.rows(), X.cols()); }
+  void check_input(Index rows, Index cols) const;
+  void check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const {
+    check_targets(X.rows(), X.cols(), Y);
+  }
+  void check_targets(Index rows, Index cols, const ConstMatrixRef<T>& Y) const;
+  void check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T> sample_weight) const {
+    check_sample_weight(X.rows(), sample_weight);
+  }
+  void check_sample_weight(Index rows, SampleWeights<T> sample_weight) const;
 
  private:
   static constexpr std::uint64_t kShuffleStream = 0x5DEECE66DULL;
@@ -196,6 +220,30 @@ class Network {
   void ensure_batch_buffers(Index rows);
   void shuffle_order(Index m);
   void forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const;
+  template <class I>
+  void forward_rows(const CsrView<T, I>& X, ForwardCache<T>& cache) const;
+  // What forward propagation does once Z[0] holds X·W[0] + b[0]: A[0] and the layers above.
+  void forward_after_first_product(Index rows, ForwardCache<T>& cache) const;
+  // Backpropagation of the cached batch down to dZ[0] and db[0]; dW[0] = Xᵀ·dZ[0] is left to
+  // the caller, whose X may be dense or sparse. Returns the loss.
+  double backward_to_first_layer(const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight);
+  template <class I>
+  double backward(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight);
+  Index checked_batch_size(Index batch_size, Index rows) const;
+  // The loop of train_epoch over batches of an X of `rows` rows: step(start, count, correct)
+  // runs forward and backward of one batch (counting its right decisions into `correct`) and
+  // returns its loss; this takes the optimiser steps, reports progress and rolls back a
+  // non-finite epoch (network_passes.hpp).
+  template <class Step>
+  PassResult run_epoch(Index rows, Index batch_size, const Step& step, const ProgressCallback& progress,
+                       double progress_interval);
+  // predict and evaluate over `rows` rows in chunks, forward_chunk(start, count, cache) running
+  // forward propagation of a chunk into the cache.
+  template <class ForwardChunk>
+  void predict_chunks(Index rows, MatrixRef<T> out, const ForwardChunk& forward_chunk) const;
+  template <class ForwardChunk>
+  PassResult evaluate_chunks(const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
+                             const ForwardChunk& forward_chunk) const;
   // Runs `pass(cache)` with a cache borrowed from the pool (returned even on an exception).
   template <class Pass>
   void with_borrowed_cache(const Pass& pass) const;
@@ -222,6 +270,7 @@ class Network {
   std::vector<Matrix<T>> delta_;
   Matrix<T> x_batch_, y_batch_;
   Vector<T> w_batch_;
+  CsrBatch<T> sparse_batch_;
   std::vector<Index> order_;
   Vector<T> snapshot_;
   typename Optimizer<T>::State optimizer_snapshot_;

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._sparse import is_sparse, outputs_in_blocks
+from .._sparse import engine_input
 
 
 class ParameterList(list):
@@ -167,8 +167,7 @@ class LayerParameters:
         """The output layer's activations (m, n_outputs) in the prediction dtype."""
         dtype = self._prediction_dtype(X)
         X = self._features(X)
-        outputs = outputs_in_blocks(self._engine, X) if is_sparse(X) else self._engine.predict(X)
-        return outputs.astype(dtype, copy=False)
+        return self._engine.predict(engine_input(X, self._engine.dtype)).astype(dtype, copy=False)
 
     def _prediction_dtype(self, X):
         """scikit-learn's dtype of predictions: float32 for float32 data on a model fitted on
