@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import serialization
 from .._sparse import FORMATS as SPARSE_FORMATS
-from .._sparse import as_csr, check_structure, is_sparse
+from .._sparse import as_csr, checked_structure, is_sparse
 from ..errors import FormatError
 from ..layers import Dense
 from ..model import Sequential
@@ -134,9 +134,8 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
         for the engine: C-contiguous, the engine's dtype, (m, n_features)."""
         check_is_fitted(self)
         self._push_parameter_edits()
-        if is_sparse(X):
-            check_structure(X)
-        return validate_data(self, X, reset=False, dtype=self._model.dtype, order="C", accept_sparse=SPARSE_FORMATS)
+        return validate_data(self, checked_structure(X), reset=False, dtype=self._model.dtype, order="C",
+                             accept_sparse=SPARSE_FORMATS)
 
     # ------------------------------------------------------------------ training
     def _fit(self, X, y, sample_weight=None, validation_data=None, incremental=False, classes=None):
@@ -154,12 +153,9 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         self._push_parameter_edits()
         float32_input = float_dtype_of(X) == np.float32
-        if is_sparse(X):
-            check_structure(X)
-        X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C", multi_output=True,
+        X, y = validate_data(self, checked_structure(X), y, reset=first_pass, dtype=dtype, order="C", multi_output=True,
                              y_numeric=not self._is_classifier_network, accept_sparse=SPARSE_FORMATS)
-        if is_sparse(X):
-            X = as_csr(X)  # once per fit; the engine trains on the CSR arrays themselves
+        X = as_csr(X) if is_sparse(X) else X  # once per fit; the engine trains on the CSR arrays themselves
         Y, strata = self._prepare_targets(y, first_pass, incremental, classes)
         raw_weights = check_sample_weight(sample_weight, X.shape[0])
         raw_weights = self._apply_class_weight(raw_weights, strata, settings, incremental)
@@ -231,12 +227,9 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
     def _checked_validation_data(self, validation_data, dtype):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val)")
-        if is_sparse(validation_data[0]):
-            check_structure(validation_data[0], "X_val")
-        X_val = validate_data(self, validation_data[0], reset=False, dtype=dtype, order="C",
-                              accept_sparse=SPARSE_FORMATS)
-        if is_sparse(X_val):
-            X_val = as_csr(X_val)
+        X_val = validate_data(self, checked_structure(validation_data[0], "X_val"), reset=False, dtype=dtype,
+                              order="C", accept_sparse=SPARSE_FORMATS)
+        X_val = as_csr(X_val) if is_sparse(X_val) else X_val
         y_val = np.asarray(validation_data[1])
         if y_val.shape[0] != X_val.shape[0]:
             raise ValueError(f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}")
