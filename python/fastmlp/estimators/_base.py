@@ -36,7 +36,7 @@ from ..model import Sequential
 from ..optimizers import SGD, Adam
 from ..training import train
 from ._checks import (ENGINE_DTYPES, TRAINING_DEFAULTS, is_real, check_sample_weight, check_settings,
-                      decode_params, encode_params, engine_weights, plain)
+                      decode_params, encode_params, engine_weights, plain, ready_array)
 from ._lbfgs import fit_lbfgs
 from ._parameters import LayerParameters, float_dtype_of
 from ._sparse import SPARSE_FORMATS, dense_for_training
@@ -131,9 +131,13 @@ class NetworkEstimator(LayerParameters, BaseEstimator):
     def _features(self, X) -> np.ndarray:
         """X checked against the fitted model (feature count and names, finiteness) and converted
         for the engine: C-contiguous, the engine's dtype, (m, n_features)."""
-        check_is_fitted(self)
+        ready = ready_array(self, X)  # a plain array skips validate_data's generic machinery
+        if ready is None:
+            check_is_fitted(self)
+            ready = validate_data(self, X, reset=False, dtype=self._model.dtype, order="C",
+                                  accept_sparse=SPARSE_FORMATS)
         self._push_parameter_edits()
-        return validate_data(self, X, reset=False, dtype=self._model.dtype, order="C", accept_sparse=SPARSE_FORMATS)
+        return ready
 
     # ------------------------------------------------------------------ training
     def _fit(self, X, y, sample_weight=None, validation_data=None, incremental=False, classes=None):

@@ -191,3 +191,28 @@ def decode_params(encoded) -> dict:
     if not isinstance(encoded, dict):
         raise ValueError("the estimator parameters must be a JSON object")
     return {str(name): decode(value) for name, value in encoded.items()}
+
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def ready_array(estimator, X, check_finite: bool = True) -> np.ndarray | None:
+    """X as the engine of a fitted estimator takes it (C-contiguous, of its dtype) when X is a
+    plain float array that passes every check scikit-learn's validate_data makes for a model
+    fitted without feature names (2-D, at least one row, n_features_in_ columns, finite), or
+    None: then validate_data decides, and words any error as scikit-learn does. Found without
+    validate_data's generic machinery, which costs many times a one-row prediction.
+    check_finite=False leaves finiteness to the caller (the engine's predict refuses NaN and
+    infinity itself)."""
+    state = estimator.__dict__
+    model = state.get("_model")
+    if (model is None or "feature_names_in_" in state or type(X) is not np.ndarray or X.ndim != 2
+            or X.dtype not in _FLOAT_DTYPES or X.shape[0] == 0 or X.shape[1] != state.get("n_features_in_")):
+        return None
+    X = np.ascontiguousarray(X, dtype=model.dtype)
+    if not check_finite:
+        return X
+    # scikit-learn's own test of finiteness, after the conversion (so that a float64 too large
+    # for float32 counts as infinite); a sum that overflows is left to validate_data.
+    with np.errstate(over="ignore"):
+        return X if math.isfinite(X.sum()) else None

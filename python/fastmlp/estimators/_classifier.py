@@ -213,7 +213,7 @@ class ClassifierNetwork(ClassifierMixin, NetworkEstimator):
             return np.zeros(outputs.shape[0], dtype=int)
         if outputs.shape[1] == 1:
             return (outputs[:, 0] > self._threshold).astype(int)
-        return np.argmax(outputs, axis=1)
+        return outputs.argmax(axis=1)
 
     def _labels(self, outputs: np.ndarray) -> np.ndarray:
         decided = self._decide(outputs)

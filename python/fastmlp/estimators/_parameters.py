@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._checks import ready_array
 from ._sparse import is_sparse, outputs_in_blocks
 
 
@@ -166,6 +167,14 @@ class LayerParameters:
     def _outputs(self, X) -> np.ndarray:
         """The output layer's activations (m, n_outputs) in the prediction dtype."""
         dtype = self._prediction_dtype(X)
+        ready = ready_array(self, X, check_finite=False)
+        if ready is not None:
+            self._push_parameter_edits()
+            try:
+                return self._engine.predict(ready).astype(dtype, copy=False)
+            except ValueError:  # NaN or infinity, refused by the engine: say it as scikit-learn does
+                self._features(X)
+                raise
         X = self._features(X)
         outputs = outputs_in_blocks(self._engine, X) if is_sparse(X) else self._engine.predict(X)
         return outputs.astype(dtype, copy=False)
@@ -173,7 +182,8 @@ class LayerParameters:
     def _prediction_dtype(self, X):
         """scikit-learn's dtype of predictions: float32 for float32 data on a model fitted on
         float32 data, float64 otherwise, whatever the engine computes in."""
-        return np.result_type(self._parameter_dtype, float_dtype_of(X))
+        both_float32 = self._parameter_dtype is np.float32 and float_dtype_of(X) == np.float32
+        return np.dtype(np.float32 if both_float32 else np.float64)
 
     def _weight_mask(self) -> np.ndarray:
         """True where the flat parameter vector [W0, b0, W1, b1, ...] holds a weight."""

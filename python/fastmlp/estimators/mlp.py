@@ -294,7 +294,8 @@ class MLPClassifier(ClassifierNetwork, _MLPBase):
             return np.ones((outputs.shape[0], 1), dtype=outputs.dtype)
         if outputs.shape[1] == 1:
             return np.column_stack([1.0 - outputs[:, 0], outputs[:, 0]])
-        return outputs / outputs.sum(axis=1, keepdims=True)  # exact row sums after float32 arithmetic
+        outputs /= outputs.sum(axis=1, keepdims=True)  # exact row sums after float32 arithmetic
+        return outputs
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of predict_proba, shape (n_samples, n_classes)."""
