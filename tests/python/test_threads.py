@@ -96,6 +96,31 @@ def test_threadpoolctl_limit_is_honoured():
     assert out.split() == ["0", "1"]  # no worker under the limit; one once it is lifted
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads through Linux's /proc")
+def test_threadpoolctl_limit_is_honoured_by_predict_and_the_estimators():
+    pytest.importorskip("threadpoolctl")
+    pytest.importorskip("sklearn")
+    out = _run_python(THREADS_DURING_FIT + """
+    import warnings
+    from threadpoolctl import threadpool_limits
+    fm.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2048, 512)).astype("float32")  # 2048 rows through 512 units: split products
+    model = fm.Sequential([fm.Dense(512, activation="relu"), fm.Dense(4, activation="softmax")], input_dim=512)
+    classifier = fm.MLPClassifier(hidden_layer_sizes=(512,), batch_size=256, max_iter=1, random_state=0)
+    before = os_threads()
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one epoch does not converge
+        model.predict(X)
+        classifier.fit(X[:512], rng.integers(0, 4, 512))
+        classifier.predict_proba(X)
+    limited = os_threads() - before
+    model.predict(X)
+    print(limited, os_threads() - before)
+    """, OMP_NUM_THREADS="2")
+    assert out.split() == ["0", "1"]  # no worker under the limit; one once it is lifted
+
+
 def _train_and_predict(threads: int) -> bytes:
     fm.set_num_threads(threads)
     return _train("float32").tobytes()
