@@ -168,3 +168,69 @@ def test_exported_estimator_files_pass_the_checker(tmp_path):
         proto = onnx.load(tmp_path / f"{kind}.onnx")
         onnx.checker.check_model(proto, full_check=True)
         assert dict((p.key, p.value) for p in proto.metadata_props)["fastmlp.kind"] == kind
+
+
+ESTIMATOR_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("activation", ESTIMATOR_ACTIVATIONS)
+@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor"])
+def test_every_hidden_activation_and_depth_of_the_mlps(kind, activation, depth, dtype):
+    X, codes = blobs(150, 4, 3, seed=depth)
+    y = X @ np.array([1.0, -0.5, 2.0, 0.0]) if kind == "MLPRegressor" else codes
+    estimator = fit(kind, X, y, dtype, hidden_layer_sizes=(7, 5, 6)[:depth], activation=activation)
+    assert [layer.activation for layer in estimator.model_.layers[:-1]] == \
+        [fm.layers.canonical_activation(activation)] * depth
+    X = X.astype(dtype)
+    if kind == "MLPRegressor":
+        assert_close(run(fmx.export(estimator), X)["variable"][:, 0], estimator.predict(X), dtype)
+    else:
+        check_classifier(estimator, X, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batches_of_one_and_ten_thousand_for_both_dtypes_and_the_regressor(dtype):
+    X, codes = blobs(10_000, 6, 3, seed=4)
+    Y = np.column_stack([X[:, 0] - X[:, 1], X[:, 2] * 0.5])
+    models = {"MLPClassifier": fit("MLPClassifier", X[:300], codes[:300], dtype),
+              "MLPRegressor": fit("MLPRegressor", X[:300], Y[:300], dtype)}
+    for kind, estimator in models.items():
+        proto = fmx.export(estimator)
+        for rows in (X[:1], X):
+            rows = rows.astype(dtype)
+            outputs = run(proto, rows)
+            if kind == "MLPRegressor":
+                assert outputs["variable"].shape == (len(rows), 2)
+                assert_close(outputs["variable"], estimator.predict(rows), dtype)
+            else:
+                check_classifier(estimator, rows, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_multi_output_regressor_loaded_from_a_file(dtype, tmp_path):
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((100, 3))
+    fit("MLPRegressor", X, X @ rng.standard_normal((3, 3)), dtype).save(tmp_path / "regressor.fmlp")
+    loaded = fm.load(tmp_path / "regressor.fmlp")
+    path = tmp_path / "regressor.onnx"
+    fmx.export(loaded, path)
+    proto = onnx.load(path)
+    onnx.checker.check_model(proto, full_check=True)
+    X = X.astype(dtype)
+    variable = run(proto, X)["variable"]
+    assert variable.shape == (100, 3)
+    assert_close(variable, loaded.predict(X), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exported_files_of_every_kind_and_dtype_pass_the_full_checker(dtype, tmp_path):
+    X, codes = blobs(60, 3, 3)
+    estimators = [fit(kind, X, LABELS["strings"][codes], dtype) for kind in CLASSIFIERS]
+    estimators += [fit("MLPRegressor", X, np.column_stack([X[:, 0], X[:, 1]]), dtype),
+                   fit("MLPClassifier", X, np.column_stack([codes == 0, X[:, 0] > 0]).astype(int), dtype)]
+    for index, estimator in enumerate(estimators):
+        path = tmp_path / f"{index}.onnx"
+        fmx.export(estimator, path)
+        onnx.checker.check_model(onnx.load(path), full_check=True)
