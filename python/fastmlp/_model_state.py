@@ -92,5 +92,5 @@ def snapshot(model: Any) -> Any:
     copy.loss, copy.huber_delta, copy.metrics = model.loss, model.huber_delta, list(model.metrics)
     copy.optimizer = None if model.optimizer is None else optimizers.get(model.optimizer.get_config())
     copy.preprocessing, copy.metadata, copy.table = model.preprocessing, dict(model.metadata), model.table
-    copy._network = model.engine.copy()
+    copy._adopt_engine(model.engine.copy())
     return copy

@@ -375,5 +375,10 @@ class Sequential(KerasHabits):
     def __setstate__(self, state):
         _model_state.set_state(self, state)
 
+    def _adopt_engine(self, network) -> None:
+        # The one way in for an engine built elsewhere (a snapshot's C++ copy): only this module
+        # touches the private handle.
+        self._network = network
+
 
 serialization.register_kind("Sequential", Sequential._from_payload)
