@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "fastmlp/threads.hpp"
 #include "row_product.hpp"
+#include "scratch_buffer.hpp"
 #include "thread_pool.hpp"
 
 namespace fastmlp {
@@ -28,7 +28,7 @@ constexpr Index kMaxSlabs = 4;
 // after the first batch, products allocate nothing.
 template <class T>
 struct PackingBuffers {
-  std::vector<T, Eigen::aligned_allocator<T>> lhs, rhs;
+  ScratchBuffer<T> lhs, rhs;
 };
 
 template <class T>
@@ -48,12 +48,8 @@ class ReusedBlocking : public Eigen::internal::level3_blocking<T, T> {
     this->m_kc = depth;
     Eigen::internal::computeProductBlockingSizes<T, T, 1, Index>(this->m_kc, this->m_mc, this->m_nc, 1);
     auto& buffers = thread_buffers<T>();
-    const auto size_a = static_cast<std::size_t>(this->m_mc * this->m_kc);
-    const auto size_b = static_cast<std::size_t>(this->m_kc * this->m_nc);
-    if (buffers.lhs.size() < size_a) buffers.lhs.resize(size_a);
-    if (buffers.rhs.size() < size_b) buffers.rhs.resize(size_b);
-    this->m_blockA = buffers.lhs.data();
-    this->m_blockB = buffers.rhs.data();
+    this->m_blockA = at_least(buffers.lhs, this->m_mc * this->m_kc);
+    this->m_blockB = at_least(buffers.rhs, this->m_kc * this->m_nc);
   }
 };
 
@@ -148,8 +144,17 @@ void multiply(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const ConstMatrixRef
 template <class T>
 void multiply_row_invariant(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& B) {
   using Ref = ConstMatrixRef<T>;
-  for_each_slab(dst, A, B, [](MatrixRef<T>& slab, const Ref& A_slab, const Ref& B_slab) {
-    row_invariant_product(slab, A_slab, B_slab);
+  if (!packing_pays(dst.rows())) {
+    for_each_slab(dst, A, B, [](MatrixRef<T>& slab, const Ref& A_slab, const Ref& B_slab) {
+      row_invariant_product(slab, A_slab, B_slab);
+    });
+    return;
+  }
+  // Packed once by the calling thread, read by every slab; a column slab of B starts its
+  // columns at B_slab.data() − B.data() (row-major: a column offset within the first row).
+  const PackedWeights<T> packed = pack_weights(B);
+  for_each_slab(dst, A, B, [&packed, &B](MatrixRef<T>& slab, const Ref& A_slab, const Ref& B_slab) {
+    row_invariant_product(slab, A_slab, packed, static_cast<Index>(B_slab.data() - B.data()));
   });
 }
 

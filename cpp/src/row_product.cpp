@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
+
+#include "scratch_buffer.hpp"
 
 namespace fastmlp {
 namespace {
@@ -19,11 +20,19 @@ constexpr Index kLanes = Eigen::internal::unpacket_traits<Packet<T>>::size;
 constexpr Index kRowChunk = 96;
 constexpr Index kDepthBlock = 256;
 constexpr int kTileRows = 6;  // 6 rows × 2 packets: 12 accumulators, 15 of 16 AVX2 registers
+// From this many rows on, packing W (one pass over it) costs less than reading it in place.
+constexpr Index kPackingRows = 24;
+
+// Where a W block's values lie: packet p of row k starts at w + k·k_stride + p·group_stride.
+// In place that is (ldw, one packet); packed, (one packet, the block's depth × one packet).
+struct Layout {
+  Index k_stride, group_stride;
+};
 
 // One register tile: R rows × P packets of Z, over `depth` consecutive k. z is loaded, the
 // products added one k after another, and z stored back.
 template <int R, int P, class T>
-void tile(const T* a, Index lda, const T* w, Index ldw, T* z, Index ldz, Index depth) {
+void tile(const T* a, Index lda, const T* w, Layout layout, T* z, Index ldz, Index depth) {
   using Eigen::internal::pmadd;
   using Eigen::internal::pset1;
   using Eigen::internal::ploadu;
@@ -33,7 +42,7 @@ void tile(const T* a, Index lda, const T* w, Index ldw, T* z, Index ldz, Index d
     for (int p = 0; p < P; ++p) acc[r][p] = ploadu<Packet<T>>(z + r * ldz + p * S);
   for (Index k = 0; k < depth; ++k) {
     Packet<T> wk[P];
-    for (int p = 0; p < P; ++p) wk[p] = ploadu<Packet<T>>(w + k * ldw + p * S);
+    for (int p = 0; p < P; ++p) wk[p] = ploadu<Packet<T>>(w + k * layout.k_stride + p * layout.group_stride);
     for (int r = 0; r < R; ++r) {
       const Packet<T> ak = pset1<Packet<T>>(a[r * lda + k]);
       for (int p = 0; p < P; ++p) acc[r][p] = pmadd(ak, wk[p], acc[r][p]);
@@ -45,23 +54,23 @@ void tile(const T* a, Index lda, const T* w, Index ldw, T* z, Index ldz, Index d
 
 // Tiles of fewer than kTileRows rows, for the last rows of a chunk.
 template <int P, class T>
-void short_tile(Index rows, const T* a, Index lda, const T* w, Index ldw, T* z, Index ldz, Index depth) {
+void short_tile(Index rows, const T* a, Index lda, const T* w, Layout layout, T* z, Index ldz, Index depth) {
   switch (rows) {
-    case 1: return tile<1, P>(a, lda, w, ldw, z, ldz, depth);
-    case 2: return tile<2, P>(a, lda, w, ldw, z, ldz, depth);
-    case 3: return tile<3, P>(a, lda, w, ldw, z, ldz, depth);
-    case 4: return tile<4, P>(a, lda, w, ldw, z, ldz, depth);
-    case 5: return tile<5, P>(a, lda, w, ldw, z, ldz, depth);
+    case 1: return tile<1, P>(a, lda, w, layout, z, ldz, depth);
+    case 2: return tile<2, P>(a, lda, w, layout, z, ldz, depth);
+    case 3: return tile<3, P>(a, lda, w, layout, z, ldz, depth);
+    case 4: return tile<4, P>(a, lda, w, layout, z, ldz, depth);
+    case 5: return tile<5, P>(a, lda, w, layout, z, ldz, depth);
     default: return;
   }
 }
 
 template <int P, class T>
-void column_block(Index rows, const T* a, Index lda, const T* w, Index ldw, T* z, Index ldz, Index depth) {
+void column_block(Index rows, const T* a, Index lda, const T* w, Layout layout, T* z, Index ldz, Index depth) {
   Index r = 0;
   for (; r + kTileRows <= rows; r += kTileRows)
-    tile<kTileRows, P>(a + r * lda, lda, w, ldw, z + r * ldz, ldz, depth);
-  short_tile<P>(rows - r, a + r * lda, lda, w, ldw, z + r * ldz, ldz, depth);
+    tile<kTileRows, P>(a + r * lda, lda, w, layout, z + r * ldz, ldz, depth);
+  short_tile<P>(rows - r, a + r * lda, lda, w, layout, z + r * ldz, ldz, depth);
 }
 
 // One multiply-add of the last columns (fewer than a packet), rounded as once in the packet
@@ -86,11 +95,12 @@ void tail_of_one_row(Index width, const T* a, const T* w, Index ldw, T* z, Index
   }
 }
 
-// Scratch of the calling thread that only ever grows: the last columns of W padded to a whole
-// packet, and the matching part of Z.
+// Scratch of the calling thread: the last columns of W padded to a whole packet and the
+// matching part of Z (both used inside one product), and the packed W of pack_weights (used by
+// the products of other threads too, until this thread packs again).
 template <class T>
 struct Scratch {
-  std::vector<T, Eigen::aligned_allocator<T>> tail, z;
+  ScratchBuffer<T> tail, z, packed;
 };
 
 template <class T>
@@ -99,32 +109,36 @@ Scratch<T>& scratch() {
   return buffers;
 }
 
-template <class Buffer>
-typename Buffer::value_type* at_least(Buffer& buffer, Index size) {
-  if (buffer.size() < static_cast<std::size_t>(size)) buffer.resize(static_cast<std::size_t>(size));
-  return buffer.data();
+// The last `width` columns (fewer than one packet) of several rows, run as packets: `panel`
+// holds their W block padded with zeros to one packet per k, and z goes through a padded copy.
+// Each lane rounds as multiply_add does (IEEE arithmetic is the same in a lane as in a scalar),
+// so one row alone (tail_of_one_row) gets the same bits.
+template <class T>
+void padded_tail(Index rows, Index width, const T* a, Index lda, const T* panel, T* z, Index ldz, Index depth) {
+  constexpr Index S = kLanes<T>;
+  const Layout layout{S, S};
+  T* padded = at_least(scratch<T>().z, kTileRows * S);
+  for (Index r = 0; r < rows; r += kTileRows) {
+    const Index count = std::min<Index>(kTileRows, rows - r);
+    std::fill(padded, padded + kTileRows * S, T(0));
+    for (Index i = 0; i < count; ++i) std::copy(z + (r + i) * ldz, z + (r + i) * ldz + width, padded + i * S);
+    if (count == kTileRows)
+      tile<kTileRows, 1>(a + r * lda, lda, panel, layout, padded, S, depth);
+    else
+      short_tile<1>(count, a + r * lda, lda, panel, layout, padded, S, depth);
+    for (Index i = 0; i < count; ++i) std::copy(padded + i * S, padded + i * S + width, z + (r + i) * ldz);
+  }
 }
 
-// The last `width` columns (fewer than one packet) of several rows, through copies padded with
-// zeros so that they run as packets. Each lane rounds as multiply_add does (IEEE arithmetic is
-// the same in a lane as in a scalar), so one row alone (tail_of_one_row) gets the same bits.
+// The same, W read in place: its last columns are first copied into a padded panel.
 template <class T>
 void tail_columns(Index rows, Index width, const T* a, Index lda, const T* w, Index ldw, T* z, Index ldz,
                   Index depth) {
   constexpr Index S = kLanes<T>;
   T* panel = at_least(scratch<T>().tail, depth * S);
-  T* padded = at_least(scratch<T>().z, kTileRows * S);
   std::fill(panel, panel + depth * S, T(0));
   for (Index k = 0; k < depth; ++k) std::copy(w + k * ldw, w + k * ldw + width, panel + k * S);
-  for (Index r = 0; r < rows; r += kTileRows) {
-    const Index count = std::min<Index>(kTileRows, rows - r);
-    for (Index i = 0; i < count; ++i) std::copy(z + (r + i) * ldz, z + (r + i) * ldz + width, padded + i * S);
-    if (count == kTileRows)
-      tile<kTileRows, 1>(a + r * lda, lda, panel, S, padded, S, depth);
-    else
-      short_tile<1>(count, a + r * lda, lda, panel, S, padded, S, depth);
-    for (Index i = 0; i < count; ++i) std::copy(padded + i * S, padded + i * S + width, z + (r + i) * ldz);
-  }
+  padded_tail(rows, width, a, lda, panel, z, ldz, depth);
 }
 
 // One row: W streamed row after row, four k at a time for each packet of z (as a
@@ -175,16 +189,67 @@ void product(Index rows, Index cols, Index depth, const T* a, Index lda, const T
       const T* a_block = a_chunk + k0;
       const T* w_block = w + k0 * ldw;
       Index u = 0;
+      const Layout in_place{ldw, S};
       for (; u + 2 * S <= whole; u += 2 * S)
-        column_block<2>(chunk, a_block, lda, w_block + u, ldw, z_chunk + u, ldz, block);
-      for (; u < whole; u += S) column_block<1>(chunk, a_block, lda, w_block + u, ldw, z_chunk + u, ldz, block);
+        column_block<2>(chunk, a_block, lda, w_block + u, in_place, z_chunk + u, ldz, block);
+      for (; u < whole; u += S)
+        column_block<1>(chunk, a_block, lda, w_block + u, in_place, z_chunk + u, ldz, block);
       if (whole < cols)
         tail_columns<T>(chunk, cols - whole, a_block, lda, w_block + whole, ldw, z_chunk + whole, ldz, block);
     }
   }
 }
 
+// Z (rows × cols) += A (rows × depth) · columns [first, first + cols) of the packed W.
+template <class T>
+void packed_product(Index rows, Index cols, const T* a, Index lda, const PackedWeights<T>& W, Index first, T* z,
+                    Index ldz) {
+  constexpr Index S = kLanes<T>;
+  const Index whole = cols / S * S, depth = W.depth;
+  for (Index r0 = 0; r0 < rows; r0 += kRowChunk) {
+    const Index chunk = std::min(kRowChunk, rows - r0);
+    const T* a_chunk = a + r0 * lda;
+    T* z_chunk = z + r0 * ldz;
+    for (Index k0 = 0; k0 < depth; k0 += kDepthBlock) {  // ascending k: each element's order is kept
+      const Index block = std::min(kDepthBlock, depth - k0);
+      const T* a_block = a_chunk + k0;
+      const T* w_block = W.data + k0 * W.padded_cols;
+      const Layout packed{S, block * S};
+      const auto group = [&](Index column) { return w_block + (first + column) / S * block * S; };
+      Index u = 0;
+      for (; u + 2 * S <= whole; u += 2 * S)
+        column_block<2>(chunk, a_block, lda, group(u), packed, z_chunk + u, ldz, block);
+      for (; u < whole; u += S) column_block<1>(chunk, a_block, lda, group(u), packed, z_chunk + u, ldz, block);
+      if (whole < cols) padded_tail<T>(chunk, cols - whole, a_block, lda, group(whole), z_chunk + whole, ldz, block);
+    }
+  }
+}
+
 }  // namespace
+
+bool packing_pays(Index rows) { return rows >= kPackingRows; }
+
+template <class T>
+PackedWeights<T> pack_weights(const ConstMatrixRef<T>& W) {
+  constexpr Index S = kLanes<T>;
+  const Index depth = W.rows(), cols = W.cols();
+  const Index padded_cols = (cols + S - 1) / S * S;
+  T* out = at_least(scratch<T>().packed, depth * padded_cols);
+  for (Index k0 = 0; k0 < depth; k0 += kDepthBlock) {
+    const Index block = std::min(kDepthBlock, depth - k0);
+    T* block_out = out + k0 * padded_cols;
+    for (Index c0 = 0; c0 < padded_cols; c0 += S) {
+      const Index width = std::min(S, cols - c0);
+      T* group_out = block_out + c0 * block;
+      for (Index k = 0; k < block; ++k) {
+        const T* row = W.data() + (k0 + k) * W.outerStride() + c0;
+        std::copy(row, row + width, group_out + k * S);
+        std::fill(group_out + k * S + width, group_out + (k + 1) * S, T(0));
+      }
+    }
+  }
+  return {out, depth, cols, padded_cols};
+}
 
 template <class T>
 void row_invariant_product(MatrixRef<T>& Z, const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& W) {
@@ -193,9 +258,18 @@ void row_invariant_product(MatrixRef<T>& Z, const ConstMatrixRef<T>& A, const Co
              Z.outerStride());
 }
 
-template void row_invariant_product<float>(MatrixRef<float>&, const ConstMatrixRef<float>&,
-                                           const ConstMatrixRef<float>&);
-template void row_invariant_product<double>(MatrixRef<double>&, const ConstMatrixRef<double>&,
-                                            const ConstMatrixRef<double>&);
+template <class T>
+void row_invariant_product(MatrixRef<T>& Z, const ConstMatrixRef<T>& A, const PackedWeights<T>& W, Index first) {
+  if (Z.rows() == 0 || Z.cols() == 0 || A.cols() == 0) return;
+  packed_product<T>(Z.rows(), Z.cols(), A.data(), A.outerStride(), W, first, Z.data(), Z.outerStride());
+}
+
+#define FASTMLP_INSTANTIATE(T)                                                                              \
+  template PackedWeights<T> pack_weights<T>(const ConstMatrixRef<T>&);                                     \
+  template void row_invariant_product<T>(MatrixRef<T>&, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&); \
+  template void row_invariant_product<T>(MatrixRef<T>&, const ConstMatrixRef<T>&, const PackedWeights<T>&, Index);
+FASTMLP_INSTANTIATE(float)
+FASTMLP_INSTANTIATE(double)
+#undef FASTMLP_INSTANTIATE
 
 }  // namespace fastmlp
