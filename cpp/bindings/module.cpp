@@ -63,9 +63,9 @@ PYBIND11_MODULE(FASTMLP_MODULE_NAME, m) {
   m.def("activation_derivative", [](const std::string& name, const Eigen::Ref<const Matrix<double>>& Z, double slope) {
     return elementwise<double>(name, Z, slope, true);
   }, py::arg("name"), py::arg("Z"), py::arg("negative_slope") = 0.01, "f'(Z) (float64, 2-D).");
-  m.def("all_finite", [](const Eigen::Ref<const Matrix<float>>& X) { py::gil_scoped_release r; return X.allFinite(); },
+  m.def("all_finite", [](const Eigen::Ref<const Matrix<float>>& X) { py::gil_scoped_release r; return all_finite(X); },
         py::arg("X").noconvert(), "True when no element is NaN or infinite (one pass, no copy).");
-  m.def("all_finite", [](const Eigen::Ref<const Matrix<double>>& X) { py::gil_scoped_release r; return X.allFinite(); },
+  m.def("all_finite", [](const Eigen::Ref<const Matrix<double>>& X) { py::gil_scoped_release r; return all_finite(X); },
         py::arg("X").noconvert());
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);

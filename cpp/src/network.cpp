@@ -316,7 +316,7 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
       }
     }
   }
-  if (result.finite && !parameters_.allFinite()) result.finite = false;
+  if (result.finite && !all_finite(parameters_)) result.finite = false;
   if (!result.finite) {
     parameters_ = snapshot_;
     optimizer_.restore_state(optimizer_snapshot_);
@@ -342,7 +342,7 @@ std::vector<PassResult> Network<T>::train_epochs(const ConstMatrixRef<T>& X, con
 template <class T>
 void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) const {
   check_input(X);
-  if (!X.allFinite()) throw std::invalid_argument("X contains NaN or infinity");
+  if (!all_finite(X)) throw std::invalid_argument("X contains NaN or infinity");
   const Index m = X.rows();
   if (out.rows() != m || out.cols() != output_dim())
     throw std::invalid_argument("predict: output buffer has the wrong shape");

