@@ -84,6 +84,27 @@ TEST(NetworkChecks, EveryEntryPointCountsTheSampleWeights) {
   expect_error<std::invalid_argument>([&] { net.backward(X, Y, short_weights); }, message);
 }
 
+// all_finite (types.hpp) answers through a vectorised sum: a non-finite value must be found in
+// every position (packet body, scalar tail, any row of a strided view), and huge finite values
+// (whose products would overflow) are finite.
+TEST(NetworkChecks, AllFiniteFindsEveryNonFiniteValueAnywhere) {
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity()};
+  Matrix<float> wide = Matrix<float>::Constant(5, 37, std::numeric_limits<float>::max());
+  wide(2, 3) = -std::numeric_limits<float>::max();
+  EXPECT_TRUE(all_finite(wide));
+  EXPECT_TRUE(all_finite(Matrix<float>(0, 4)));
+  for (float special : specials)
+    for (Index i = 0; i < wide.rows(); ++i)
+      for (Index j = 0; j < wide.cols(); ++j) {
+        Matrix<float> X = wide;
+        X(i, j) = special;
+        EXPECT_FALSE(all_finite(X)) << i << ", " << j;
+        const ConstMatrixRef<float> columns = X.middleCols(1, 30);  // outer stride 37
+        EXPECT_EQ(all_finite(columns), j < 1 || j > 30) << i << ", " << j;
+      }
+}
+
 TEST(NetworkChecks, PredictRefusesNonFiniteInput) {
   Network<double> net = two_layers();
   Matrix<double> X = Matrix<double>::Zero(3, 3);
