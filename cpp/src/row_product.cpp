@@ -141,32 +141,41 @@ void tail_columns(Index rows, Index width, const T* a, Index lda, const T* w, In
   padded_tail(rows, width, a, lda, panel, z, ldz, depth);
 }
 
-// One row: W streamed row after row, four k at a time for each packet of z (as a
-// matrix-vector product reads it, once and in order), each element still summed k by k.
-template <class T>
-void one_row(Index whole, const T* a, const T* w, Index ldw, T* z, Index depth) {
+// One row, P packets of z held in registers while every k passes (W read down a column block
+// of P packets, k after k), so z is loaded and stored once instead of once per few k.
+template <int P, class T>
+void one_row_block(const T* a, const T* w, Index ldw, T* z, Index depth) {
   using Eigen::internal::pmadd;
   using Eigen::internal::pset1;
   using Eigen::internal::ploadu;
-  using Eigen::internal::pstoreu;
-  using P = Packet<T>;
   constexpr Index S = kLanes<T>;
-  Index k = 0;
-  for (; k + 4 <= depth; k += 4) {
-    const P a0 = pset1<P>(a[k]), a1 = pset1<P>(a[k + 1]), a2 = pset1<P>(a[k + 2]), a3 = pset1<P>(a[k + 3]);
-    const T* w0 = w + k * ldw;
-    for (Index u = 0; u < whole; u += S) {
-      P acc = ploadu<P>(z + u);
-      acc = pmadd(a0, ploadu<P>(w0 + u), acc);
-      acc = pmadd(a1, ploadu<P>(w0 + ldw + u), acc);
-      acc = pmadd(a2, ploadu<P>(w0 + 2 * ldw + u), acc);
-      acc = pmadd(a3, ploadu<P>(w0 + 3 * ldw + u), acc);
-      pstoreu(z + u, acc);
-    }
+  Packet<T> acc[P];
+  for (int p = 0; p < P; ++p) acc[p] = ploadu<Packet<T>>(z + p * S);
+  for (Index k = 0; k < depth; ++k) {
+    const Packet<T> ak = pset1<Packet<T>>(a[k]);
+    const T* w_k = w + k * ldw;
+    for (int p = 0; p < P; ++p) acc[p] = pmadd(ak, ploadu<Packet<T>>(w_k + p * S), acc[p]);
   }
-  for (; k < depth; ++k) {
-    const P ak = pset1<P>(a[k]);
-    for (Index u = 0; u < whole; u += S) pstoreu(z + u, pmadd(ak, ploadu<P>(w + k * ldw + u), ploadu<P>(z + u)));
+  for (int p = 0; p < P; ++p) Eigen::internal::pstoreu(z + p * S, acc[p]);
+}
+
+// One row: column blocks of 8 packets (8 accumulators hide the multiply-add latency and leave
+// registers for the loads on AVX2's 16), then the remaining whole packets in one block.
+template <class T>
+void one_row(Index whole, const T* a, const T* w, Index ldw, T* z, Index depth) {
+  constexpr Index S = kLanes<T>;
+  constexpr int kBlock = 8;
+  Index u = 0;
+  for (; u + kBlock * S <= whole; u += kBlock * S) one_row_block<kBlock>(a, w + u, ldw, z + u, depth);
+  switch ((whole - u) / S) {
+    case 1: return one_row_block<1>(a, w + u, ldw, z + u, depth);
+    case 2: return one_row_block<2>(a, w + u, ldw, z + u, depth);
+    case 3: return one_row_block<3>(a, w + u, ldw, z + u, depth);
+    case 4: return one_row_block<4>(a, w + u, ldw, z + u, depth);
+    case 5: return one_row_block<5>(a, w + u, ldw, z + u, depth);
+    case 6: return one_row_block<6>(a, w + u, ldw, z + u, depth);
+    case 7: return one_row_block<7>(a, w + u, ldw, z + u, depth);
+    default: return;
   }
 }
 
