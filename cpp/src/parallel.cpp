@@ -26,9 +26,10 @@ constexpr Index kMaxSlabs = 4;
 // (wide layers), which DESIGN.md forbids per batch. So the engine calls Eigen's GEMM routine
 // itself with a blocking whose buffers belong to the calling thread and only ever grow:
 // after the first batch, products allocate nothing.
+// (Also the packed right operand of multiply_row_invariant, which every slab reads.)
 template <class T>
 struct PackingBuffers {
-  ScratchBuffer<T> lhs, rhs;
+  ScratchBuffer<T> lhs, rhs, row_invariant_rhs;
 };
 
 template <class T>
@@ -152,7 +153,8 @@ void multiply_row_invariant(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const 
   }
   // Packed once by the calling thread, read by every slab; a column slab of B starts its
   // columns at B_slab.data() − B.data() (row-major: a column offset within the first row).
-  const PackedWeights<T> packed = pack_weights(B);
+  const PackedWeights<T> packed =
+      pack_weights(B, at_least(thread_buffers<T>().row_invariant_rhs, packed_size<T>(B.rows(), B.cols())));
   for_each_slab(dst, A, B, [&packed, &B](MatrixRef<T>& slab, const Ref& A_slab, const Ref& B_slab) {
     row_invariant_product(slab, A_slab, packed, static_cast<Index>(B_slab.data() - B.data()));
   });

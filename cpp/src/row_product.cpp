@@ -95,12 +95,11 @@ void tail_of_one_row(Index width, const T* a, const T* w, Index ldw, T* z, Index
   }
 }
 
-// Scratch of the calling thread: the last columns of W padded to a whole packet and the
-// matching part of Z (both used inside one product), and the packed W of pack_weights (used by
-// the products of other threads too, until this thread packs again).
+// Scratch of the calling thread, used inside one product: the last columns of W padded to a
+// whole packet and the matching part of Z.
 template <class T>
 struct Scratch {
-  ScratchBuffer<T> tail, z, packed;
+  ScratchBuffer<T> tail, z;
 };
 
 template <class T>
@@ -239,11 +238,21 @@ void packed_product(Index rows, Index cols, const T* a, Index lda, const PackedW
 bool packing_pays(Index rows) { return rows >= kPackingRows; }
 
 template <class T>
-PackedWeights<T> pack_weights(const ConstMatrixRef<T>& W) {
+PackedWeights<T> packed_layout(const T* data, Index depth, Index cols) {
   constexpr Index S = kLanes<T>;
-  const Index depth = W.rows(), cols = W.cols();
-  const Index padded_cols = (cols + S - 1) / S * S;
-  T* out = at_least(scratch<T>().packed, depth * padded_cols);
+  return {data, depth, cols, (cols + S - 1) / S * S};
+}
+
+template <class T>
+Index packed_size(Index depth, Index cols) {
+  return packed_layout<T>(nullptr, depth, cols).size();
+}
+
+template <class T>
+PackedWeights<T> pack_weights(const ConstMatrixRef<T>& W, T* out) {
+  constexpr Index S = kLanes<T>;
+  const PackedWeights<T> packed = packed_layout<T>(out, W.rows(), W.cols());
+  const Index depth = packed.depth, cols = packed.cols, padded_cols = packed.padded_cols;
   for (Index k0 = 0; k0 < depth; k0 += kDepthBlock) {
     const Index block = std::min(kDepthBlock, depth - k0);
     T* block_out = out + k0 * padded_cols;
@@ -257,7 +266,7 @@ PackedWeights<T> pack_weights(const ConstMatrixRef<T>& W) {
       }
     }
   }
-  return {out, depth, cols, padded_cols};
+  return packed;
 }
 
 template <class T>
@@ -274,7 +283,9 @@ void row_invariant_product(MatrixRef<T>& Z, const ConstMatrixRef<T>& A, const Pa
 }
 
 #define FASTMLP_INSTANTIATE(T)                                                                              \
-  template PackedWeights<T> pack_weights<T>(const ConstMatrixRef<T>&);                                     \
+  template Index packed_size<T>(Index, Index);                                                             \
+  template PackedWeights<T> packed_layout<T>(const T*, Index, Index);                                      \
+  template PackedWeights<T> pack_weights<T>(const ConstMatrixRef<T>&, T*);                                 \
   template void row_invariant_product<T>(MatrixRef<T>&, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&); \
   template void row_invariant_product<T>(MatrixRef<T>&, const ConstMatrixRef<T>&, const PackedWeights<T>&, Index);
 FASTMLP_INSTANTIATE(float)

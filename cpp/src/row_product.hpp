@@ -29,15 +29,24 @@ template <class T>
 struct PackedWeights {
   const T* data;
   Index depth, cols, padded_cols;
+  Index size() const { return depth * padded_cols; }
 };
+
+// The packed W of depth × cols that starts at `data`.
+template <class T>
+PackedWeights<T> packed_layout(const T* data, Index depth, Index cols);
 
 // Whether a product of this many rows gains from packing W first (measured: below it, the
 // copy costs more than the cache misses it saves).
 bool packing_pays(Index rows);
 
-// Packs W into scratch memory of the calling thread, valid until that thread packs again.
+// The number of values a packed depth × cols W takes: packed_layout(…).size().
 template <class T>
-PackedWeights<T> pack_weights(const ConstMatrixRef<T>& W);
+Index packed_size(Index depth, Index cols);
+
+// Packs W into `out`, which holds packed_size<T>(W.rows(), W.cols()) values.
+template <class T>
+PackedWeights<T> pack_weights(const ConstMatrixRef<T>& W, T* out);
 
 // Z += A·W for row-major views; Z is rows × cols, A rows × depth, W depth × cols.
 template <class T>

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
@@ -555,6 +556,28 @@ TEST(Predict, ChunksOfManyRowsEqualOneForwardPass) {
   net.predict(X, predicted);
   net.forward(X);
   EXPECT_LE(max_scaled_difference(predicted, net.output()), 1e-15);
+}
+
+TEST(Predict, RowBlocksOnAnyThreadCountGiveEachRowItsOwnBitsAndAllocateNothing) {
+  // 1000 rows go through every layer in blocks of rows on the pool (forward_in_row_blocks);
+  // every row must get exactly what it gets alone, at 1 and 3 threads, and a second call
+  // reuses the first one's cache and packed weights.
+  const Matrix<float> X = uniform_matrix<float>(1000, 37, -2, 2, 4);
+  Network<float> net(37, {{40, Activation::tanh}, {19, Activation::elu}, {5, Activation::softmax}}, Loss::cross_entropy, 6);
+  Matrix<float> alone(1, 5), batch(1000, 5);
+  const int saved_threads = get_num_threads();
+  for (int threads : {1, 3}) {
+    set_num_threads(threads);
+    net.predict(X, batch);
+    Eigen::internal::set_is_malloc_allowed(false);
+    net.predict(X, batch);
+    Eigen::internal::set_is_malloc_allowed(true);
+    for (Index i = 0; i < X.rows(); i += 37) {
+      net.predict(X.row(i), alone);
+      ASSERT_EQ(std::memcmp(alone.data(), batch.row(i).data(), 5 * sizeof(float)), 0) << "row " << i;
+    }
+  }
+  set_num_threads(saved_threads);
 }
 
 TEST(Evaluate, ChunkedLossAndCountsMatchAWholeBatch) {

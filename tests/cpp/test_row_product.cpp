@@ -79,7 +79,8 @@ TYPED_TEST(RowProduct, InPlaceAndPackedEqualTheDefinitionBitForBit) {
         row_invariant_product<T>(in_place_ref, A, W);
         EXPECT_TRUE(bit_identical(in_place, expected));
 
-        const PackedWeights<T> packed = pack_weights<T>(W);
+        std::vector<T> storage(static_cast<std::size_t>(packed_size<T>(depth, cols)));
+        const PackedWeights<T> packed = pack_weights<T>(W, storage.data());
         EXPECT_EQ(packed.padded_cols % 2, 0);
         EXPECT_GE(packed.padded_cols, cols);
         Matrix<T> from_packed = Z0;
@@ -98,7 +99,8 @@ TYPED_TEST(RowProduct, PackedColumnSlabsReadTheirOwnColumns) {
   const Matrix<T> W = random_matrix<T>(depth, cols, generator);
   const Matrix<T> Z0 = random_matrix<T>(rows, cols, generator);
   const Matrix<T> expected = by_definition(Z0, A, W);
-  const PackedWeights<T> packed = pack_weights<T>(W);
+  std::vector<T> storage(static_cast<std::size_t>(packed_size<T>(depth, cols)));
+  const PackedWeights<T> packed = pack_weights<T>(W, storage.data());
   for (Index first : {0, 16, 32, 48, 64}) {
     const Index width = std::min<Index>(cols - first, first == 48 ? 16 : cols);
     Matrix<T> slab = Z0.middleCols(first, width);

@@ -62,6 +62,8 @@ struct ForwardCache {
   // and the output the next layer reads, Ã[l] = A[l] ⊙ M[l] / (1 − p). Sized with z and a.
   std::vector<Matrix<T>> mask, dropped;
   bool dropping = false;  // the last pass dropped units (a training pass of a network with dropout)
+  // Inference in row blocks: every layer's W, packed for the row-invariant product (row_product.hpp).
+  std::vector<T, Eigen::aligned_allocator<T>> packed_weights;
   auto Z(Index l) const { return z[static_cast<std::size_t>(l)].topRows(rows); }
   auto A(Index l) const { return a[static_cast<std::size_t>(l)].topRows(rows); }
   auto M(Index l) const { return mask[static_cast<std::size_t>(l)].topRows(rows); }
@@ -236,6 +238,8 @@ class Network {
   // that drops units (inference never does).
   void forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache, bool for_training = false,
                     Random* dropout_random = nullptr) const;
+  // Inference of many rows: blocks of rows, each through every layer on one thread.
+  void forward_in_row_blocks(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const;
   void reserve_dropout(ForwardCache<T>& cache) const;
   void drop_units(Index l, Index rows, ForwardCache<T>& cache, Random& random) const;
   // What layer l reads: X for l = 0 (not here), else A[l-1] or, after dropout, Ã[l-1].
