@@ -34,18 +34,6 @@ namespace py = pybind11;
 namespace fastmlp::bindings {
 namespace {
 
-
-template <class T>
-using OptionalWeights = std::optional<Eigen::Ref<const Vector<T>>>;
-
-template <class T>
-SampleWeights<T> weights_of(const OptionalWeights<T>& sample_weight) {
-  return sample_weight ? SampleWeights<T>(*sample_weight) : SampleWeights<T>();
-}
-
-template <class T>
-using LayerPairs = std::vector<std::pair<Matrix<T>, Vector<T>>>;
-
 // The cache is the caller's own (no lock is held): copies become Python objects with the GIL.
 template <class T>
 py::list forward_list(const ForwardCache<T>& cache, bool with_masks) {
@@ -61,13 +49,6 @@ py::list forward_list(const ForwardCache<T>& cache, bool with_masks) {
     py::object mask = dropped ? py::cast(Matrix<T>(cache.M(layer))) : py::object(py::none());
     list.append(py::make_tuple(std::move(Z), std::move(A), mask));
   }
-  return list;
-}
-
-template <class T>
-py::list gradient_list(const LayerPairs<T>& grads) {
-  py::list list;
-  for (const auto& [dW, db] : grads) list.append(py::make_tuple(dW, db));
   return list;
 }
 
@@ -177,10 +158,7 @@ void bind_training(Class& cls) {
           [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight) {
             auto [loss, grads] = b.write([&](Net& net) {
               const double value = net.compute_gradients(X, Y, weights_of(sample_weight));
-              LayerPairs<T> copies;
-              for (Index l = 0; l < net.num_layers(); ++l)
-                copies.emplace_back(net.weight_gradient(l), net.bias_gradient(l).transpose());
-              return std::make_pair(value, std::move(copies));
+              return std::make_pair(value, gradient_copies(net));
             });
             return py::make_tuple(loss, gradient_list<T>(grads));
           },
@@ -191,15 +169,8 @@ void bind_training(Class& cls) {
             std::vector<std::optional<Matrix<T>>> masks;
             auto [loss, grads] = b.write([&](Net& net) {
               const double value = net.compute_gradients(X, Y, weights_of(sample_weight), true);
-              LayerPairs<T> copies;
-              for (Index l = 0; l < net.num_layers(); ++l) {
-                copies.emplace_back(net.weight_gradient(l), net.bias_gradient(l).transpose());
-                if (net.cached_dropping() && net.layer(l).dropout > 0.0)
-                  masks.emplace_back(Matrix<T>(net.M(l)));
-                else
-                  masks.emplace_back(std::nullopt);
-              }
-              return std::make_pair(value, std::move(copies));
+              masks = mask_copies(net);
+              return std::make_pair(value, gradient_copies(net));
             });
             return py::make_tuple(loss, gradient_list<T>(grads), masks);
           },
@@ -214,29 +185,11 @@ void bind_training(Class& cls) {
       .def("train_epoch",
            [](Bound& b, const Ref& X, const Ref& Y, const Weights& sample_weight, Index batch_size, bool shuffle,
               const py::object& progress, const py::object& batch_begin, const py::object& batch_end) {
-             // A few times a second the engine takes the GIL back: to move a progress bar and to
-             // let Ctrl-C stop a long epoch (a raised KeyboardInterrupt unwinds out of the loop).
-             auto report = [&progress](Index samples_done) {
-               py::gil_scoped_acquire acquire;
-               if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-               if (!progress.is_none()) progress(samples_done);
-             };
-             // Per-batch hooks take the GIL for every batch: only when a user's callback asks.
-             typename Net::BatchHooks hooks;
-             if (!batch_begin.is_none())
-               hooks.begin = [&batch_begin](Index batch) {
-                 py::gil_scoped_acquire acquire;
-                 batch_begin(batch);
-               };
-             if (!batch_end.is_none())
-               hooks.end = [&batch_end](Index batch, const PassResult& so_far) {
-                 py::gil_scoped_acquire acquire;
-                 return py::bool_(batch_end(batch, so_far.loss, so_far.correct, so_far.samples)).cast<bool>();
-               };
-             const bool hooked = hooks.begin || hooks.end;
+             const auto report = progress_reporter(progress);
+             const auto hooks = batch_hooks_of<T>(batch_begin, batch_end);
              return b.write([&](Net& net) {
                return net.train_epoch(X, Y, weights_of(sample_weight), batch_size, shuffle, report, 0.1,
-                                      hooked ? &hooks : nullptr);
+                                      hooks_if_any(hooks));
              });
            },
            py::arg("X"), py::arg("Y"), py::arg("sample_weight") = py::none(), py::arg("batch_size") = 32,
@@ -267,6 +220,7 @@ void bind_network(py::module_& m, const char* name) {
   bind_optimizer<T>(cls);
   bind_inference<T>(cls);
   bind_training<T>(cls);
+  bind_sparse_passes<T>(cls);  // sparse.cpp: the same passes on a CsrMatrix
 }
 
 std::string layer_spec_repr(const LayerSpec& spec) {
@@ -325,6 +279,7 @@ void bind_pass_result(py::module_& m) {
 }  // namespace
 
 void bind_networks(py::module_& m) {
+  bind_csr_matrix(m);
   bind_layer_spec(m);
   bind_clip_config(m);
   bind_pass_result(m);

@@ -2,12 +2,12 @@
 
 #include "checked_size.hpp"
 #include "fastmlp/threads.hpp"
+#include "network_passes.hpp"
 #include "parallel.hpp"
 #include "row_product.hpp"
 #include "thread_pool.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -121,27 +121,36 @@ void Network<T>::forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache
   const Index m = X.rows();
   if (!for_training && m >= 2 * kInferenceBlockRows) return forward_in_row_blocks(X, cache);
   reserve(cache, m);
+  // Engine layer 0 is the notes' layer 1: it reads A[0] = X.
+  auto Z_0 = cache.z[0].topRows(m);
+  // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
+  Z_0.rowwise() = bias(0);  // Z[0] = b[0] (broadcast over the m rows) ...
+  if (!for_training)
+    multiply_row_invariant<T>(Z_0, X, weights(0));  // ... + X·W[0], each row summed in one fixed order
+  else if (m == 1)
+    vector_times_weights(X.row(0), 0, Z_0);  // ... + X·W[0], one row
+  else
+    multiply<T>(Z_0, X, weights(0), true);  // ... + X·W[0]
+  forward_after_first_product(m, cache, for_training, dropout_random);
+}
+
+template <class T>
+void Network<T>::forward_after_first_product(Index m, ForwardCache<T>& cache, bool for_training,
+                                             Random* dropout_random) const {
   if (dropout_random) reserve_dropout(cache);
   cache.dropping = dropout_random != nullptr;
   for (Index l = 0; l < num_layers(); ++l) {
     const auto i = static_cast<std::size_t>(l);
-    // Engine layer l is the notes' layer l+1; "A[l-1]" below is X for l = 0, else cache.a[l-1].
+    // Engine layer l is the notes' layer l+1; "A[l-1]" below is cache.a[l-1] (or Ã[l-1]).
     auto Z_l = cache.z[i].topRows(m);
-    // Starting Z from the broadcast bias lets the product accumulate onto it: one pass fewer.
-    Z_l.rowwise() = bias(l);  // Z[l] = b[l] (broadcast over the m rows) ...
-    if (!for_training) {
-      // ... + A[l-1]·W[l], each row summed in one fixed order (a prediction)
-      const ConstMatrixRef<T> input = l == 0 ? X : ConstMatrixRef<T>(layer_input(cache, l).topRows(m));
-      multiply_row_invariant<T>(Z_l, input, weights(l));
-    } else if (m == 1) {
-      if (l == 0)
-        vector_times_weights(X.row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
-      else
+    if (l > 0) {
+      Z_l.rowwise() = bias(l);  // Z[l] = b[l] (broadcast over the m rows) ...
+      if (!for_training)
+        multiply_row_invariant<T>(Z_l, layer_input(cache, l).topRows(m), weights(l));  // ... + A[l-1]·W[l], fixed order
+      else if (m == 1)
         vector_times_weights(layer_input(cache, l).row(0), l, Z_l);  // ... + A[l-1]·W[l], one row
-    } else if (l == 0) {
-      multiply<T>(Z_l, X, weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l], A[l-1] = X
-    } else {
-      multiply<T>(Z_l, layer_input(cache, l).topRows(m), weights(l), true);  // Z[l] = A[l-1]·W[l] + b[l]
+      else
+        multiply<T>(Z_l, layer_input(cache, l).topRows(m), weights(l), true);  // ... + A[l-1]·W[l]
     }
     // A[l] = f_l(Z[l])
     activate<T>(layer(l).activation, static_cast<T>(layer(l).negative_slope), Z_l, cache.a[i].topRows(m));
@@ -213,23 +222,19 @@ void Network<T>::forward_training(const ConstMatrixRef<T>& X, ForwardCache<T>& c
 }
 
 template <class T>
-template <class Pass>
-void Network<T>::with_borrowed_cache(const Pass& pass) const {
-  struct Lease {
-    ForwardCachePool<T>& pool;
-    std::unique_ptr<ForwardCache<T>> cache;
-    ~Lease() { pool.give_back(std::move(cache)); }
-  } lease{inference_caches_, inference_caches_.take()};
-  pass(*lease.cache);
+double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
+  if (cache_.rows != X.rows() || X.cols() != input_dim_)
+    throw std::invalid_argument("backward needs the batch that was last passed to forward");
+  const double loss = backward_to_first_layer(Y, sample_weight);
+  multiply_transposed_left<T>(weight_gradient(0), X, delta_[0].topRows(X.rows()));  // dW[0] = A[0]ᵀ·dZ[0], A[0] = X
+  return loss;
 }
 
 template <class T>
-double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
+double Network<T>::backward_to_first_layer(const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight) {
   const Index m = cache_.rows;
-  if (m != X.rows() || X.cols() != input_dim_)
-    throw std::invalid_argument("backward needs the batch that was last passed to forward");
-  check_targets(X, Y);
-  check_sample_weight(X, sample_weight);
+  check_targets(m, input_dim_, Y);
+  check_sample_weight(m, sample_weight);
   ensure_delta_capacity(m);
   const Index last = num_layers() - 1;
   const auto L = static_cast<std::size_t>(last);
@@ -242,12 +247,9 @@ double Network<T>::backward(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>&
   for (Index l = last; l >= 0; --l) {
     const auto i = static_cast<std::size_t>(l);
     auto dZ = delta_[i].topRows(m);
-    if (l == 0)
-      multiply_transposed_left<T>(weight_gradient(l), X, dZ);  // dW[l] = A[l-1]ᵀ·dZ[l], A[l-1] = X
-    else
-      multiply_transposed_left<T>(weight_gradient(l), layer_input(cache_, l).topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
     bias_gradient(l) = dZ.colwise().sum();  // db[l] = column sums of dZ[l]
-    if (l == 0) break;  // no gradient with respect to the input data
+    if (l == 0) break;  // dW[0] reads X (the caller's, dense or sparse), and no gradient with respect to X
+    multiply_transposed_left<T>(weight_gradient(l), layer_input(cache_, l).topRows(m), dZ);  // dW[l] = A[l-1]ᵀ·dZ[l]
     auto dA_prev = delta_[i - 1].topRows(m);
     multiply_transposed_right<T>(dA_prev, dZ, weights(l));  // dA[l-1] = dZ[l]·W[l]ᵀ
     multiply_by_dropout_derivative(l - 1, dA_prev);         // through Ã[l-1] = A[l-1] ⊙ M/(1 − p), if it dropped
@@ -313,65 +315,28 @@ PassResult Network<T>::train_epoch(const ConstMatrixRef<T>& X, const ConstMatrix
                                    const BatchHooks* hooks) {
   check_targets(X, Y);
   check_sample_weight(X, sample_weight);
-  if (batch_size < 1) throw std::invalid_argument("batch_size must be at least 1, got " + std::to_string(batch_size));
-  const Index m = X.rows();
-  batch_size = std::min(batch_size, m);
-  reserve(cache_, batch_size);
-  snapshot_ = parameters_;
-  optimizer_snapshot_ = optimizer_.state();
-
+  batch_size = checked_batch_size(batch_size, X.rows());
   if (shuffle) {
     ensure_batch_buffers(batch_size);
-    shuffle_order(m);
+    shuffle_order(X.rows());
   }
-
-  PassResult result;
-  double loss_sum = 0.0;
   const bool classify = is_classification(loss_);
-  auto last_report = std::chrono::steady_clock::now();
-  for (Index start = 0; start < m; start += batch_size) {
-    const Index rows = std::min(batch_size, m - start);
-    if (hooks && hooks->begin) hooks->begin(start / batch_size);
+  const auto step = [&](Index start, Index rows, Index& correct) {
     double loss;
     if (shuffle) {
       gather_rows(X, Y, sample_weight, start, rows);
       forward_rows(x_batch_.topRows(rows), cache_, true, training_random());
       loss = backward(x_batch_.topRows(rows), y_batch_.topRows(rows),
                       sample_weight ? SampleWeights<T>(w_batch_.data(), rows) : SampleWeights<T>());
-      if (classify) result.correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
+      if (classify) correct += count_correct<T>(output_activation(), output(), y_batch_.topRows(rows));
     } else {
       forward_rows(X.middleRows(start, rows), cache_, true, training_random());
       loss = backward(X.middleRows(start, rows), Y.middleRows(start, rows), sample_weight.segment(start, rows));
-      if (classify) result.correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
+      if (classify) correct += count_correct<T>(output_activation(), output(), Y.middleRows(start, rows));
     }
-    if (!std::isfinite(loss)) {
-      result.finite = false;
-      break;
-    }
-    optimizer_.step(parameters_, gradients_);
-    loss_sum += loss * static_cast<double>(rows);
-    result.samples += rows;
-    if (hooks && hooks->end) {
-      result.loss = loss_sum / static_cast<double>(result.samples);
-      if (hooks->end(start / batch_size, result)) break;
-    }
-    if (progress) {
-      const auto now = std::chrono::steady_clock::now();
-      if (std::chrono::duration<double>(now - last_report).count() >= progress_interval) {
-        last_report = now;
-        progress(result.samples);
-      }
-    }
-  }
-  if (result.finite && !all_finite(parameters_)) result.finite = false;
-  if (!result.finite) {
-    parameters_ = snapshot_;
-    optimizer_.restore_state(optimizer_snapshot_);
-    result.loss = std::numeric_limits<double>::quiet_NaN();
-    return result;
-  }
-  result.loss = loss_sum / static_cast<double>(std::max<Index>(result.samples, 1));
-  return result;
+    return loss;
+  };
+  return run_epoch(X.rows(), batch_size, step, progress, progress_interval, hooks);
 }
 
 template <class T>
@@ -390,16 +355,8 @@ template <class T>
 void Network<T>::predict(const ConstMatrixRef<T>& X, MatrixRef<T> out) const {
   check_input(X);
   if (!all_finite(X)) throw std::invalid_argument("X contains NaN or infinity");
-  const Index m = X.rows();
-  if (out.rows() != m || out.cols() != output_dim())
-    throw std::invalid_argument("predict: output buffer has the wrong shape");
-  const Index chunk = inference_chunk_rows(m);
-  with_borrowed_cache([&](ForwardCache<T>& cache) {
-    for (Index start = 0; start < m; start += chunk) {
-      const Index rows = std::min(chunk, m - start);
-      forward_rows(X.middleRows(start, rows), cache);
-      out.middleRows(start, rows) = cache.A(num_layers() - 1);
-    }
+  predict_chunks(X.rows(), out, [&](Index start, Index rows, ForwardCache<T>& cache) {
+    forward_rows(X.middleRows(start, rows), cache);
   });
 }
 
@@ -408,27 +365,9 @@ PassResult Network<T>::evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef
                                 SampleWeights<T> sample_weight) const {
   check_targets(X, Y);
   check_sample_weight(X, sample_weight);
-  const Index m = X.rows();
-  const Index chunk = inference_chunk_rows(m);
-  const Index last = num_layers() - 1;
-  PassResult result;
-  double loss_sum = 0.0;
-  with_borrowed_cache([&](ForwardCache<T>& cache) {
-    for (Index start = 0; start < m; start += chunk) {
-      const Index rows = std::min(chunk, m - start);
-      forward_rows(X.middleRows(start, rows), cache);
-      loss_sum += static_cast<double>(rows) *
-                  loss_and_output_delta<T>(loss_, output_activation(), output_slope(), cache.Z(last), cache.A(last),
-                                           Y.middleRows(start, rows), sample_weight.segment(start, rows).data, nullptr,
-                                           static_cast<T>(huber_delta_));
-      if (is_classification(loss_))
-        result.correct += count_correct<T>(output_activation(), cache.A(last), Y.middleRows(start, rows));
-      result.samples += rows;
-    }
+  return evaluate_chunks(Y, sample_weight, [&](Index start, Index rows, ForwardCache<T>& cache) {
+    forward_rows(X.middleRows(start, rows), cache);
   });
-  result.loss = loss_sum / static_cast<double>(m);
-  result.finite = std::isfinite(result.loss);
-  return result;
 }
 
 template class Network<float>;

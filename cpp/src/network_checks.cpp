@@ -4,6 +4,7 @@
 
 #include "checked_size.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -112,18 +113,18 @@ void Network<T>::set_parameters(const ConstVectorRef<T>& values) {
 }
 
 template <class T>
-void Network<T>::check_input(const ConstMatrixRef<T>& X) const {
-  if (X.rows() < 1) throw std::invalid_argument("X has no rows (empty data)");
-  if (X.cols() != input_dim_)
-    throw std::invalid_argument("X has " + std::to_string(X.cols()) + " features but the network expects " +
+void Network<T>::check_input(Index rows, Index cols) const {
+  if (rows < 1) throw std::invalid_argument("X has no rows (empty data)");
+  if (cols != input_dim_)
+    throw std::invalid_argument("X has " + std::to_string(cols) + " features but the network expects " +
                                 std::to_string(input_dim_));
 }
 
 template <class T>
-void Network<T>::check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const {
-  check_input(X);
-  if (Y.rows() != X.rows())
-    throw std::invalid_argument("X has " + std::to_string(X.rows()) + " rows but Y has " + std::to_string(Y.rows()));
+void Network<T>::check_targets(Index rows, Index cols, const ConstMatrixRef<T>& Y) const {
+  check_input(rows, cols);
+  if (Y.rows() != rows)
+    throw std::invalid_argument("X has " + std::to_string(rows) + " rows but Y has " + std::to_string(Y.rows()));
   if (Y.cols() != output_dim())
     throw std::invalid_argument("Y has " + std::to_string(Y.cols()) + " columns but the network has " +
                                 std::to_string(output_dim()) + " outputs");
@@ -131,10 +132,16 @@ void Network<T>::check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<
 }
 
 template <class T>
-void Network<T>::check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T> sample_weight) const {
-  if (sample_weight && sample_weight.size != X.rows())
+void Network<T>::check_sample_weight(Index rows, SampleWeights<T> sample_weight) const {
+  if (sample_weight && sample_weight.size != rows)
     throw std::invalid_argument("sample_weight has " + std::to_string(sample_weight.size) + " entries but X has " +
-                                std::to_string(X.rows()) + " rows");
+                                std::to_string(rows) + " rows");
+}
+
+template <class T>
+Index Network<T>::checked_batch_size(Index batch_size, Index rows) const {
+  if (batch_size < 1) throw std::invalid_argument("batch_size must be at least 1, got " + std::to_string(batch_size));
+  return std::min(batch_size, rows);
 }
 
 // Only the members defined here (the class itself is instantiated in network.cpp).
@@ -146,9 +153,10 @@ void Network<T>::check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T
   template void Network<T>::set_weights(Index, const ConstMatrixRef<T>&);                             \
   template void Network<T>::set_bias(Index, const ConstVectorRef<T>&);                                \
   template void Network<T>::set_parameters(const ConstVectorRef<T>&);                                 \
-  template void Network<T>::check_input(const ConstMatrixRef<T>&) const;                              \
-  template void Network<T>::check_targets(const ConstMatrixRef<T>&, const ConstMatrixRef<T>&) const;  \
-  template void Network<T>::check_sample_weight(const ConstMatrixRef<T>&, SampleWeights<T>) const;
+  template void Network<T>::check_input(Index, Index) const;                                          \
+  template void Network<T>::check_targets(Index, Index, const ConstMatrixRef<T>&) const;              \
+  template void Network<T>::check_sample_weight(Index, SampleWeights<T>) const;                       \
+  template Index Network<T>::checked_batch_size(Index, Index) const;
 FASTMLP_INSTANTIATE(float)
 FASTMLP_INSTANTIATE(double)
 #undef FASTMLP_INSTANTIATE

@@ -15,7 +15,7 @@ _PREFERENCE = ("native", "avx512", "avx2", "generic")
 
 # The engine's public names (_core.pyi types each one; tests/python/test_core_stub.py checks both).
 __all__ = [
-    "ClipConfig", "LayerSpec", "Network32", "Network64", "PassResult",
+    "ClipConfig", "CsrMatrix", "LayerSpec", "Network32", "Network64", "PassResult",
     "activate", "activation_derivative", "all_finite", "check_output_fits_loss",
     "activation_names", "hidden_activation_names", "activation_aliases",
     "loss_names", "classification_loss_names", "loss_aliases", "initializer_names", "initializer_aliases",
@@ -45,6 +45,7 @@ _engine = _load_variant()
 Network32 = _engine.Network32
 Network64 = _engine.Network64
 LayerSpec = _engine.LayerSpec
+CsrMatrix = _engine.CsrMatrix
 PassResult = _engine.PassResult
 ClipConfig = _engine.ClipConfig
 activate = _engine.activate

@@ -18,6 +18,25 @@ variant: str
 _ArrayLike = npt.ArrayLike
 _Array = npt.NDArray[np.floating]
 
+class CsrMatrix:
+    """A CSR matrix over the caller's arrays (SciPy's data, indices, indptr), checked once; the
+    networks' predict, evaluate, gradients and train_epoch take it in place of a dense X."""
+
+    def __init__(self, data: npt.NDArray[np.floating], indices: npt.NDArray[np.integer],
+                 indptr: npt.NDArray[np.integer], shape: tuple[int, int]) -> None: ...
+    @property
+    def shape(self) -> tuple[int, int]: ...
+    @property
+    def dtype(self) -> np.dtype: ...
+    @property
+    def data(self) -> npt.NDArray[np.floating]: ...
+    @property
+    def indices(self) -> npt.NDArray[np.integer]: ...
+    @property
+    def indptr(self) -> npt.NDArray[np.integer]: ...
+
+_Input = _ArrayLike | CsrMatrix
+
 class LayerSpec:
     """One dense layer: units, activation, negative_slope (leaky_relu), initializer, dropout."""
 
@@ -110,14 +129,14 @@ class _Network:
     def training_forward(self, X: _ArrayLike) -> list[tuple[_Array, _Array, _Array | None]]:
         """The forward pass of a training step; returns [(Z, A, M)] per layer, M the dropout mask
         of a layer that drops, else None. Advances the dropout generator."""
-    def gradients(self, X: _ArrayLike, Y: _ArrayLike,
+    def gradients(self, X: _Input, Y: _ArrayLike,
                   sample_weight: _ArrayLike | None = None) -> tuple[float, list[tuple[_Array, _Array]]]: ...
-    def training_gradients(self, X: _ArrayLike, Y: _ArrayLike, sample_weight: _ArrayLike | None = None
+    def training_gradients(self, X: _Input, Y: _ArrayLike, sample_weight: _ArrayLike | None = None
                            ) -> tuple[float, list[tuple[_Array, _Array]], list[_Array | None]]:
         """Backpropagation of a training step without the update (units dropped, the dropout
         generator advanced); returns (loss, [(dW, db)] per layer, [mask or None] per layer)."""
     def train_batch(self, X: _ArrayLike, Y: _ArrayLike, sample_weight: _ArrayLike | None = None) -> float: ...
-    def train_epoch(self, X: _ArrayLike, Y: _ArrayLike, sample_weight: _ArrayLike | None = None,
+    def train_epoch(self, X: _Input, Y: _ArrayLike, sample_weight: _ArrayLike | None = None,
                     batch_size: int = 32, shuffle: bool = True,
                     progress: Callable[[int], object] | None = None,
                     batch_begin: Callable[[int], object] | None = None,
@@ -126,8 +145,8 @@ class _Network:
         before each batch and batch_end(batch, loss, correct, samples) after each update (True stops)."""
     def train_epochs(self, X: _ArrayLike, Y: _ArrayLike, sample_weight: _ArrayLike | None = None,
                      batch_size: int = 32, shuffle: bool = True, epochs: int = 1) -> list[PassResult]: ...
-    def predict(self, X: _ArrayLike) -> _Array: ...
-    def evaluate(self, X: _ArrayLike, Y: _ArrayLike, sample_weight: _ArrayLike | None = None) -> PassResult: ...
+    def predict(self, X: _Input) -> _Array: ...
+    def evaluate(self, X: _Input, Y: _ArrayLike, sample_weight: _ArrayLike | None = None) -> PassResult: ...
     @staticmethod
     def _input_address(X: _ArrayLike) -> int:
         """Test hook, not API: the address of the data the engine sees for X."""

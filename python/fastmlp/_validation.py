@@ -35,15 +35,19 @@ def all_finite(array: np.ndarray) -> bool:
     return bool(np.isfinite(array.min()) and np.isfinite(array.max()))
 
 
-def check_features(X, dtype, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """Return X as a C-contiguous 2-D array of `dtype` (a view when it already is one).
+def check_features(X, dtype, name: str = "X", n_features: int | None = None, accept_sparse: bool = False):
+    """Return X as a C-contiguous 2-D array of `dtype` (a view when it already is one), or with
+    accept_sparse a SciPy sparse X as a CSR matrix of `dtype` (never made dense).
 
     Refuses non-numeric data, 1-D or 3-D arrays, empty data, NaN/inf and a number of
     columns other than `n_features` (when given).
     """
     if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # a SciPy sparse matrix or array
-        raise ValueError(f"{name} is a sparse matrix ({type(X).__name__}); fm.Sequential takes dense arrays: "
-                         f"pass {name}.toarray(), or use an estimator (fm.MLPClassifier, ...), which take sparse input")
+        if accept_sparse:
+            from ._sparse import check_sparse_features
+            return check_sparse_features(X, dtype, name, n_features)
+        raise ValueError(f"{name} is a sparse matrix ({type(X).__name__}); this takes dense arrays only: "
+                         f"pass {name}.toarray() (fit, predict, evaluate and gradients take sparse input)")
     _refuse_missing_values(X, name)
     array = np.asarray(X)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):

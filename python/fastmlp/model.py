@@ -9,6 +9,7 @@ from . import _core
 from . import optimizers as _optimizers
 from . import _model_state, losses as _losses, serialization
 from ._arguments import CLASSIFICATION_LOSSES, canonical_loss, check_positive_int, check_seed
+from ._sparse import engine_input
 from ._validation import check_features, check_sample_weight, encode_targets, resolve_dtype
 from .callbacks import History, callbacks_with_history
 from ._keras import KerasHabits, check_initial_epoch, class_sample_weights
@@ -211,13 +212,14 @@ class Sequential(KerasHabits):
         return self._built_network()
 
     # ------------------------------------------------------------------ data
-    def _features(self, X, name: str = "X") -> np.ndarray:
-        """X checked and converted for the engine; any number of features while unbuilt."""
+    def _features(self, X, name: str = "X", accept_sparse: bool = True):
+        """X checked and converted for the engine; any number of features while unbuilt. A sparse
+        X stays sparse (CSR; see _sparse.engine_input), unless preprocessing would centre it."""
         n_features = None if self._network is None else self._network.input_dim
         if self.preprocessing is not None:
             X = check_features(X, np.float64, name, n_features)
             X = self.preprocessing.transform(X)
-        return check_features(X, self.dtype, name, n_features)
+        return check_features(X, self.dtype, name, n_features, accept_sparse)
 
     def _targets(self, y, n_samples: int, name: str = "y", x_name: str = "X") -> np.ndarray:
         return encode_targets(y, n_samples, self.output_dim, self.loss, self.dtype, name, x_name)
@@ -286,7 +288,7 @@ class Sequential(KerasHabits):
             # Fast path for ready arrays (one-row latency matters): the engine itself refuses
             # NaN and infinity, so nothing here needs to read the data.
             return network.predict(X)
-        return self._built_network().predict(self._features(X))
+        return self._built_network().predict(engine_input(self._features(X), self.dtype))
 
     def evaluate(self, X, y, sample_weight=None) -> dict:
         """Mean loss over (X, y), and accuracy for classifiers: {"loss": ..., "accuracy": ...}."""
@@ -294,7 +296,7 @@ class Sequential(KerasHabits):
         X = self._features(X)
         Y = self._targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
-        result = network.evaluate(X, Y, weights)
+        result = network.evaluate(engine_input(X, self.dtype), Y, weights)
         report = {"loss": result.loss}
         if self.is_classifier:
             report["accuracy"] = result.correct / result.samples
@@ -307,7 +309,7 @@ class Sequential(KerasHabits):
         training=True makes the pass a training step would: layers with dropout drop units, and
         M holds each one's mask (drawn from the model's dropout generator, which advances)."""
         network = self._built_network()
-        X = self._features(X)
+        X = self._features(X, accept_sparse=False)
         if training:
             return [LayerCache(Z, A, M) for Z, A, M in network.training_forward(X)]
         return [LayerCache(Z, A) for Z, A in network.forward(X)]
@@ -322,10 +324,11 @@ class Sequential(KerasHabits):
         X = self._features(X)
         Y = self._targets(y, X.shape[0])
         weights = check_sample_weight(sample_weight, X.shape[0], self.dtype)
+        X_engine = engine_input(X, self.dtype)
         if training:
-            loss, grads, drawn = network.training_gradients(X, Y, weights)
+            loss, grads, drawn = network.training_gradients(X_engine, Y, weights)
         else:
-            (loss, grads), drawn = network.gradients(X, Y, weights), [None] * network.num_layers
+            (loss, grads), drawn = network.gradients(X_engine, Y, weights), [None] * network.num_layers
         gradients = [LayerGradients(dW, db) for dW, db in grads]
         return (loss, gradients, drawn) if masks else (loss, gradients)
 

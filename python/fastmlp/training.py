@@ -20,13 +20,15 @@ from .callbacks import Callback, History, batch_hooks
 from .errors import DivergenceError
 from .inspection import layer_diagnostics
 from .metrics import metric_value
+from ._sparse import engine_input, is_sparse
 
 
 def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, callbacks: list,
           validation=None, verbose=0, learning_rate: tuple | None = None, initial_epoch: int = 0) -> None:
     """Train `model` (a built, compiled fm.Sequential) for at most `epochs` epochs.
 
-    X (m, d) and Y (m, n_outputs) are ready for the engine (its dtype, C order); weights are
+    X (m, d) and Y (m, n_outputs) are ready for the engine (its dtype, C order; X may also be a
+    SciPy sparse matrix of that dtype, which the engine trains on as it is); weights are
     the engine's per-sample weights or None; validation is (X_val, Y_val, weights_val) or
     None. Each epoch's logs carry "loss" (and "accuracy" for classifiers), and "val_loss"
     ("val_accuracy") when there is a validation set, and "learning_rate" (the rate in effect
@@ -38,6 +40,9 @@ def train(model, X, Y, weights, *, epochs: int, batch_size: int, shuffle: bool, 
     compiled metrics (fastmlp.metrics) are logged for both sets too.
     """
     engine = model.engine
+    X = engine_input(X, engine.dtype)
+    if validation is not None:
+        validation = (engine_input(validation[0], engine.dtype), *validation[1:])
     log_rate = any(getattr(callback, "logs_learning_rate", False) for callback in callbacks)
     metrics = ["loss", "accuracy"] if model.is_classifier else ["loss"]
     metrics += list(getattr(model, "metrics", []))
@@ -167,7 +172,8 @@ class DiagnosticsProbe(Callback):
 
     def __init__(self, model, X, Y, history: History):
         rows = np.linspace(0, X.shape[0] - 1, min(X.shape[0], 512)).astype(np.intp)
-        self.probe = (np.ascontiguousarray(X[rows]), np.ascontiguousarray(Y[rows]))
+        probe = X[rows].toarray() if is_sparse(X) else X[rows]  # 512 rows at most: dense is small
+        self.probe = (np.ascontiguousarray(probe), np.ascontiguousarray(Y[rows]))
         self.history = history
         self.set_model(model)
 

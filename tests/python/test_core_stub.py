@@ -56,6 +56,6 @@ def test_every_public_name_of_the_module_has_a_stub_and_no_stub_is_extra():
         assert hasattr(_core, name), name
 
 
-@pytest.mark.parametrize("name", ["LayerSpec", "PassResult", "Network32", "Network64"])
+@pytest.mark.parametrize("name", ["CsrMatrix", "LayerSpec", "PassResult", "Network32", "Network64"])
 def test_every_public_member_of_each_class_has_a_stub(name):
     assert public(stub_class(name)) == public(dir(getattr(_core, name)))

@@ -305,13 +305,14 @@ def test_uint64_labels_round_trip_through_a_model_file(data, tmp_path):
     assert loaded.predict(X).dtype == np.uint64
 
 
-def test_sequential_names_sparse_input(data):
+def test_sequential_trains_on_sparse_input_and_names_it_where_it_takes_dense_only(data):
     scipy_sparse = pytest.importorskip("scipy.sparse")
     X, y = data
     model = fm.Sequential([fm.Dense(1, activation="sigmoid")])
     model.compile(loss="binary_cross_entropy")
-    with pytest.raises(ValueError, match="sparse matrix"):
-        model.fit(scipy_sparse.csr_matrix(X), y, epochs=1)
+    model.fit(scipy_sparse.csr_matrix(X), y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"X is a sparse matrix \(csr_matrix\); this takes dense arrays only"):
+        model.forward(scipy_sparse.csr_matrix(X))
 
 
 def test_sequential_names_pandas_missing_values(data):
@@ -366,9 +367,8 @@ SPARSE_ESTIMATORS = [
 @pytest.mark.parametrize("make", SPARSE_ESTIMATORS)
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
 def test_sparse_input_gives_the_dense_results(data, make, fmt):
-    """Training on a sparse X trains on the same numbers, and predicting on it computes the same
-    products (the one-layer models' sparse X·W sums only the stored entries, in another order:
-    equal to 1e-12 in float64)."""
+    """Training and predicting on a sparse X compute the same products on the stored entries only,
+    summed in another order: equal to 1e-12 in float64 (tests/python/test_sparse_input.py has the rest)."""
     scipy_sparse = pytest.importorskip("scipy.sparse")
     X, y = data
     X = np.where(np.abs(X) < 0.7, 0.0, X)  # about half the entries zero
@@ -376,22 +376,11 @@ def test_sparse_input_gives_the_dense_results(data, make, fmt):
     dense = quiet(make().fit, X, y)
     sparse = quiet(make().fit, X_sparse, y)
     for W, W_sparse in zip(dense.coefs_, sparse.coefs_):
-        np.testing.assert_array_equal(W, W_sparse)
+        np.testing.assert_allclose(W_sparse, W, rtol=1e-12, atol=1e-12)
     method = next(name for name in ("predict_proba", "decision_function", "predict") if hasattr(dense, name))
     np.testing.assert_allclose(getattr(sparse, method)(X_sparse), getattr(dense, method)(X), rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(sparse.predict(X_sparse), dense.predict(X))
-    assert sparse.score(X_sparse, y) == dense.score(X, y)
-
-
-def test_sparse_predictions_run_in_blocks_of_rows(data, monkeypatch):
-    scipy_sparse = pytest.importorskip("scipy.sparse")
-    from fastmlp.estimators import _sparse
-    X, y = data
-    model = quiet(fm.MLPClassifier(hidden_layer_sizes=(5,), max_iter=5, dtype="float64").fit, X, y)
-    monkeypatch.setattr(_sparse, "ROWS_PER_BLOCK", 7)  # 80 rows: 12 blocks, the last one short
-    # a block of 7 rows and one of 80 may go through different product kernels (GEMV/GEMM): the
-    # same sums in another order, equal to a few float64 ulps
-    np.testing.assert_allclose(model.predict_proba(scipy_sparse.csr_matrix(X)), model.predict_proba(X), rtol=1e-13)
+    np.testing.assert_allclose(sparse.predict(X_sparse), dense.predict(X), rtol=1e-12, atol=1e-12)
+    assert sparse.score(X_sparse, y) == pytest.approx(dense.score(X, y), rel=1e-12)
 
 
 def test_pipelines_with_sparse_encoders_work_as_in_scikit_learn():

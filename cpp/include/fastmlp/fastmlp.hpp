@@ -7,5 +7,6 @@
 #include "fastmlp/network.hpp"
 #include "fastmlp/optimizer.hpp"
 #include "fastmlp/random.hpp"
+#include "fastmlp/sparse.hpp"
 #include "fastmlp/threads.hpp"
 #include "fastmlp/types.hpp"

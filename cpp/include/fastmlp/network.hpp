@@ -29,6 +29,7 @@
 #include "fastmlp/loss.hpp"
 #include "fastmlp/optimizer.hpp"
 #include "fastmlp/random.hpp"
+#include "fastmlp/sparse.hpp"
 #include "fastmlp/types.hpp"
 
 namespace fastmlp {
@@ -216,10 +217,42 @@ class Network {
   PassResult evaluate(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y,
                       SampleWeights<T> sample_weight = {}) const;
 
+  // The same passes on a sparse X (CSR, sparse.hpp; I is std::int32_t or std::int64_t), whose
+  // structure check_csr has accepted: the first layer's products run on the nonzeros only and
+  // shuffled batches are gathered into a CSR buffer, so X is never made dense. Dropout, the
+  // batch hooks and the roll-back of a diverged epoch are those of the dense passes (one epoch
+  // loop serves both), and the results equal those on the dense X up to the rounding of sums
+  // taken in another order.
+  //
+  // With hooks, the user's code between batches may change X's arrays (Python code can): each
+  // batch's rows are then checked again just before they are read (check_csr_rows, against
+  // the nonzero count X had at the start of the epoch), so a changed structure is an
+  // std::invalid_argument, as a progress callback's exception is (the weights are those after
+  // the last finished batch), never a read outside the arrays.
+  template <class I>
+  double compute_gradients(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {},
+                           bool training = false);
+  template <class I>
+  PassResult train_epoch(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
+                         Index batch_size, bool shuffle, const ProgressCallback& progress = {},
+                         double progress_interval = 0.1, const BatchHooks* hooks = nullptr);
+  template <class I>
+  void predict(const CsrView<T, I>& X, MatrixRef<T> out) const;
+  template <class I>
+  PassResult evaluate(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {}) const;
+
   // Shape checks shared by every entry point; throw std::invalid_argument naming the problem.
-  void check_input(const ConstMatrixRef<T>& X) const;
-  void check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const;
-  void check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T> sample_weight) const;
+  // (rows, cols) is the shape of X.
+  void check_input(const ConstMatrixRef<T>& X) const { check_input(X.rows(), X.cols()); }
+  void check_input(Index rows, Index cols) const;
+  void check_targets(const ConstMatrixRef<T>& X, const ConstMatrixRef<T>& Y) const {
+    check_targets(X.rows(), X.cols(), Y);
+  }
+  void check_targets(Index rows, Index cols, const ConstMatrixRef<T>& Y) const;
+  void check_sample_weight(const ConstMatrixRef<T>& X, SampleWeights<T> sample_weight) const {
+    check_sample_weight(X.rows(), sample_weight);
+  }
+  void check_sample_weight(Index rows, SampleWeights<T> sample_weight) const;
 
  private:
   static constexpr std::uint64_t kShuffleStream = 0x5DEECE66DULL;
@@ -238,6 +271,33 @@ class Network {
   // that drops units (inference never does).
   void forward_rows(const ConstMatrixRef<T>& X, ForwardCache<T>& cache, bool for_training = false,
                     Random* dropout_random = nullptr) const;
+  template <class I>
+  void forward_rows(const CsrView<T, I>& X, ForwardCache<T>& cache, bool for_training = false,
+                    Random* dropout_random = nullptr) const;
+  // What forward propagation does once Z[0] holds X·W[0] + b[0] for `rows` rows: A[0] (and its
+  // dropout) and the layers above.
+  void forward_after_first_product(Index rows, ForwardCache<T>& cache, bool for_training,
+                                   Random* dropout_random) const;
+  // Backpropagation of the cached batch down to dZ[0] and db[0]; dW[0] = Xᵀ·dZ[0] is left to
+  // the caller, whose X may be dense or sparse. Returns the loss.
+  double backward_to_first_layer(const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight);
+  template <class I>
+  double backward(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight);
+  Index checked_batch_size(Index batch_size, Index rows) const;
+  // The loop of train_epoch over batches of an X of `rows` rows, for dense and sparse X alike:
+  // step(start, count, correct) runs forward and backward of one batch (counting its right
+  // decisions into `correct`) and returns its loss; this calls the hooks around it, takes the
+  // optimiser steps, reports progress and rolls back a non-finite epoch (network_passes.hpp).
+  template <class Step>
+  PassResult run_epoch(Index rows, Index batch_size, const Step& step, const ProgressCallback& progress,
+                       double progress_interval, const BatchHooks* hooks);
+  // predict and evaluate over `rows` rows in chunks, forward_chunk(start, count, cache) running
+  // forward propagation of a chunk into the cache.
+  template <class ForwardChunk>
+  void predict_chunks(Index rows, MatrixRef<T> out, const ForwardChunk& forward_chunk) const;
+  template <class ForwardChunk>
+  PassResult evaluate_chunks(const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight,
+                             const ForwardChunk& forward_chunk) const;
   // Inference of many rows: blocks of rows, each through every layer on one thread.
   void forward_in_row_blocks(const ConstMatrixRef<T>& X, ForwardCache<T>& cache) const;
   void reserve_dropout(ForwardCache<T>& cache) const;
@@ -274,6 +334,7 @@ class Network {
   std::vector<Matrix<T>> delta_;
   Matrix<T> x_batch_, y_batch_;
   Vector<T> w_batch_;
+  CsrBatch<T> sparse_batch_;
   std::vector<Index> order_;
   Vector<T> snapshot_;
   typename Optimizer<T>::State optimizer_snapshot_;

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
+from .._sparse import engine_input
 from ..errors import DivergenceError
 from ._checks import engine_weights
 from ._stopping import record_validation
@@ -19,6 +20,7 @@ from ._stopping import record_validation
 def fit_lbfgs(estimator, X, Y, raw_weights, validation, settings: dict) -> None:
     """Minimise J from the current parameters; loss_curve_ gets J after every iteration."""
     engine = estimator._engine
+    X = engine_input(X, engine.dtype)  # a sparse X once, for every evaluation
     n_samples = X.shape[0]
     weights, mean_weight = engine_weights(raw_weights, engine.dtype)
     penalty = estimator._penalty(n_samples * mean_weight, n_samples * mean_weight)
@@ -74,6 +76,7 @@ def _validation_recorder(estimator, validation, penalty: float):
     if validation is None:
         return None
     X_val, Y_val, raw = validation
+    X_val = engine_input(X_val, estimator._engine.dtype)
     weights, _ = engine_weights(raw, estimator._engine.dtype)
 
     def record():

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import ready_array
-from ._sparse import is_sparse, outputs_in_blocks
+from .._sparse import engine_input
 
 
 class ParameterList(list):
@@ -176,8 +176,7 @@ class LayerParameters:
                 self._features(X)
                 raise
         X = self._features(X)
-        outputs = outputs_in_blocks(self._engine, X) if is_sparse(X) else self._engine.predict(X)
-        return outputs.astype(dtype, copy=False)
+        return self._engine.predict(engine_input(X, self._engine.dtype)).astype(dtype, copy=False)
 
     def _prediction_dtype(self, X):
         """scikit-learn's dtype of predictions: float32 for float32 data on a model fitted on

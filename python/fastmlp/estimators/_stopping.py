@@ -19,6 +19,7 @@ import numpy as np
 
 from sklearn.model_selection import train_test_split
 
+from .._sparse import engine_input, is_sparse
 from ..callbacks import Callback, _BestWeights, improves
 from ..errors import DivergenceError
 from ..optimizers import SGD
@@ -31,7 +32,9 @@ class ScikitLearnStopping(Callback, _BestWeights):
         self.estimator = estimator
         self.settings = settings
         self.penalty = penalty
-        self.validation = validation  # (X_val, Y_val, raw sample weights or None) for the score
+        # (X_val ready for the engine, Y_val, raw sample weights or None) for the score
+        self.validation = None if validation is None else \
+            (engine_input(validation[0], estimator._engine.dtype), *validation[1:])
         self.early_stopping = settings["early_stopping"] and validation is not None
         self.converged = False
         monitor = settings["monitor"] if self.early_stopping else "loss"
@@ -167,5 +170,8 @@ def hold_out(X, Y, raw_weights, strata, settings: dict, rng):
     if X_val.shape[0] < 2:
         raise ValueError("The validation set is too small for early stopping: increase "
                          "'validation_fraction' or the size of your data set")
-    return (np.ascontiguousarray(X_train), np.ascontiguousarray(Y_train), w_train,
-            (np.ascontiguousarray(X_val), np.ascontiguousarray(Y_val), w_val))
+    def ready(X_part):  # a sparse X stays sparse (CSR): the engine trains on it as it is
+        return X_part.tocsr() if is_sparse(X_part) else np.ascontiguousarray(X_part)
+
+    return (ready(X_train), np.ascontiguousarray(Y_train), w_train,
+            (ready(X_val), np.ascontiguousarray(Y_val), w_val))
