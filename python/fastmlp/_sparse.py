@@ -42,6 +42,13 @@ def check_structure(X, name: str = "X") -> None:
                                  f"[0, {size}), found {index.min()} to {index.max()}")
 
 
+def checked_structure(X, name: str = "X"):
+    """X itself, once check_structure has accepted it (anything not sparse passes as it is)."""
+    if is_sparse(X):
+        check_structure(X, name)
+    return X
+
+
 def as_csr(X):
     """X in CSR format (X itself when it is CSR already)."""
     return X if getattr(X, "format", None) == "csr" else X.tocsr()

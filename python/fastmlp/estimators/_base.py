@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import serialization
 from .._sparse import FORMATS as SPARSE_FORMATS
-from .._sparse import as_csr, check_structure, is_sparse
+from .._sparse import as_csr, checked_structure, is_sparse
 from ..errors import FormatError
 from ..layers import Dense
 from ..model import Sequential
@@ -141,9 +141,7 @@ class NetworkEstimator(CallbackSupportMixin, LayerParameters, BaseEstimator):
         ready = ready_array(self, X)  # a plain array skips validate_data's generic machinery
         if ready is None:
             check_is_fitted(self)
-            if is_sparse(X):
-                check_structure(X)
-            ready = validate_data(self, X, reset=False, dtype=self._model.dtype, order="C",
+            ready = validate_data(self, checked_structure(X), reset=False, dtype=self._model.dtype, order="C",
                                   accept_sparse=SPARSE_FORMATS)
         self._push_parameter_edits()
         return ready
@@ -165,12 +163,9 @@ class NetworkEstimator(CallbackSupportMixin, LayerParameters, BaseEstimator):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         self._push_parameter_edits()
         float32_input = float_dtype_of(X) == np.float32
-        if is_sparse(X):
-            check_structure(X)
-        X, y = validate_data(self, X, y, reset=first_pass, dtype=dtype, order="C", multi_output=True,
+        X, y = validate_data(self, checked_structure(X), y, reset=first_pass, dtype=dtype, order="C", multi_output=True,
                              y_numeric=not self._is_classifier_network, accept_sparse=SPARSE_FORMATS)
-        if is_sparse(X):
-            X = as_csr(X)  # once per fit; the engine trains on the CSR arrays themselves
+        X = as_csr(X) if is_sparse(X) else X  # once per fit; the engine trains on the CSR arrays themselves
         task_data = (X, y)  # what scikit-learn's callbacks see (before any hold-out split)
         Y, strata = self._prepare_targets(y, first_pass, incremental, classes)
         raw_weights = check_sample_weight(sample_weight, X.shape[0])
@@ -247,12 +242,9 @@ class NetworkEstimator(CallbackSupportMixin, LayerParameters, BaseEstimator):
     def _checked_validation_data(self, validation_data, dtype):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a tuple (X_val, y_val) or (X_val, y_val, sample_weight_val)")
-        if is_sparse(validation_data[0]):
-            check_structure(validation_data[0], "X_val")
-        X_val = validate_data(self, validation_data[0], reset=False, dtype=dtype, order="C",
-                              accept_sparse=SPARSE_FORMATS)
-        if is_sparse(X_val):
-            X_val = as_csr(X_val)
+        X_val = validate_data(self, checked_structure(validation_data[0], "X_val"), reset=False, dtype=dtype,
+                              order="C", accept_sparse=SPARSE_FORMATS)
+        X_val = as_csr(X_val) if is_sparse(X_val) else X_val
         y_val = np.asarray(validation_data[1])
         if y_val.shape[0] != X_val.shape[0]:
             raise ValueError(f"X_val has {X_val.shape[0]} samples but y_val has {y_val.shape[0]}")
