@@ -1,8 +1,11 @@
 // CsrMatrix, and Network32/64's passes on it: SciPy's CSR arrays (data, indices, indptr) cross
 // as they are, views of the caller's arrays kept alive by the CsrMatrix, never copied. Their
-// structure is checked once, when the CsrMatrix is made (fastmlp::check_csr, GIL released);
-// each pass then only checks that the values are of the network's dtype. Training runs under
-// the network's write lock, predictions and evaluations under its read lock, GIL released.
+// structure is checked (fastmlp::check_csr, GIL released) when the CsrMatrix is made and again
+// before every pass: the arrays are the caller's, and Python code between two passes (a
+// training callback, say) may have changed them; an index out of range must be an error, never
+// a read outside the arrays. The check is one pass over the indices, small beside the products.
+// Training runs under the network's write lock, predictions and evaluations under its read
+// lock, GIL released.
 #include <pybind11/stl.h>
 
 #include <cstdint>
@@ -48,15 +51,25 @@ struct CsrMatrix {
                          static_cast<const I*>(indptr.data()), rows, cols};
   }
 
-  // work(view) with the view of the arrays' own index type; values must be of type T.
+  CsrLengths lengths() const { return {static_cast<Index>(data.size()), static_cast<Index>(indptr.size())}; }
+
+  // work(view) with the view of the arrays' own index type, once check_csr has accepted it;
+  // values must be of type T. Called with the GIL; work releases it where it computes.
   template <class T, class Work>
   auto visit(Work&& work) const {
     if (!data.dtype().is(py::dtype::of<T>()))
       throw py::value_error("the sparse X holds " + py::str(data.dtype()).cast<std::string>() +
                             " values but the network computes in " + py::str(py::dtype::of<T>()).cast<std::string>() +
                             ": convert X.data (X.astype) first");
-    if (wide_indices()) return work(view<T, std::int64_t>());
-    return work(view<T, std::int32_t>());
+    const auto checked = [&](auto csr) {
+      {
+        py::gil_scoped_release release;
+        check_csr(csr, lengths());
+      }
+      return work(csr);
+    };
+    if (wide_indices()) return checked(view<T, std::int64_t>());
+    return checked(view<T, std::int32_t>());
   }
 };
 
@@ -70,15 +83,11 @@ CsrMatrix make_csr(const py::object& data, const py::object& indices, const py::
   if (X.data.size() != X.indices.size())
     throw py::value_error("data has " + std::to_string(X.data.size()) + " entries but indices has " +
                           std::to_string(X.indices.size()));
-  const CsrLengths lengths{static_cast<Index>(X.data.size()), static_cast<Index>(X.indptr.size())};
-  const auto check = [&](auto view) {
-    py::gil_scoped_release release;
-    check_csr(view, lengths);
-  };
+  const auto accept = [](auto) { return true; };  // visit checks the structure
   if (X.data.dtype().is(py::dtype::of<float>()))
-    X.visit<float>(check);
+    X.visit<float>(accept);
   else
-    X.visit<double>(check);
+    X.visit<double>(accept);
   return X;
 }
 

@@ -142,6 +142,23 @@ def test_the_engine_reads_scipys_arrays_without_a_copy():
     np.testing.assert_allclose(network.predict(engine_input(X, np.float64)), network.predict(X.toarray()), **TIGHT)
 
 
+def test_arrays_changed_between_passes_are_checked_again():
+    """The engine reads the caller's arrays: a callback that corrupts them between two epochs gets a
+    ValueError at the next pass, not a read outside the arrays."""
+    X, y = sparse_data()
+    X_sparse = scipy_sparse.csr_matrix(X)
+
+    class Corrupt(fm.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            X_sparse.indices[3] = 10_000
+
+    model = fm.Sequential([fm.Dense(3, activation="softmax")], dtype="float64")
+    model.compile(loss="cross_entropy")
+    with pytest.raises(ValueError, match="column index 10000 .* out of range for 12 columns"):
+        model.fit(X_sparse, y, epochs=3, verbose=0, callbacks=[Corrupt()])
+    assert len(model.history.history["loss"]) == 1
+
+
 def malformed(kind):
     X = scipy_sparse.csr_matrix(np.array([[1.0, 0, 2], [0, 0, 0], [0, 3.0, 0], [4.0, 0, 5.0]]))
     if kind == "index out of range":
