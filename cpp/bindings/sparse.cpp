@@ -4,8 +4,9 @@
 // before every pass: the arrays are the caller's, and Python code between two passes (a
 // training callback, say) may have changed them; an index out of range must be an error, never
 // a read outside the arrays. The check is one pass over the indices, small beside the products.
-// Training runs under the network's write lock, predictions and evaluations under its read
-// lock, GIL released.
+// Within a pass, Python runs only in train_epoch's batch hooks; the engine then checks each
+// batch's rows again before reading them (Network::train_epoch). Training runs under the
+// network's write lock, predictions and evaluations under its read lock, GIL released.
 #include <pybind11/stl.h>
 
 #include <cstdint>
