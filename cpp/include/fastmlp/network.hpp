@@ -225,10 +225,10 @@ class Network {
   // taken in another order.
   //
   // With hooks, the user's code between batches may change X's arrays (Python code can): each
-  // batch's rows are then checked again just before they are read (check_csr_rows, against
-  // the nonzero count X had at the start of the epoch), so a changed structure is an
-  // std::invalid_argument, as a progress callback's exception is (the weights are those after
-  // the last finished batch), never a read outside the arrays.
+  // batch's rows are then checked again just before they are read (check_csr_row in
+  // sparse.hpp, against the nonzero count X had at the start of the epoch), so a changed
+  // structure is an std::invalid_argument, as a progress callback's exception is (the weights
+  // are those after the last finished batch), never a read outside the arrays.
   template <class I>
   double compute_gradients(const CsrView<T, I>& X, const ConstMatrixRef<T>& Y, SampleWeights<T> sample_weight = {},
                            bool training = false);
