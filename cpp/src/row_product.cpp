@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "scratch_buffer.hpp"
-
 namespace fastmlp {
 namespace {
 
@@ -95,19 +93,6 @@ void tail_of_one_row(Index width, const T* a, const T* w, Index ldw, T* z, Index
   }
 }
 
-// Scratch of the calling thread, used inside one product: the last columns of W padded to a
-// whole packet and the matching part of Z.
-template <class T>
-struct Scratch {
-  ScratchBuffer<T> tail, z;
-};
-
-template <class T>
-Scratch<T>& scratch() {
-  static thread_local Scratch<T> buffers;
-  return buffers;
-}
-
 // The last `width` columns (fewer than one packet) of several rows, run as packets: `panel`
 // holds their W block padded with zeros to one packet per k, and z goes through a padded copy.
 // Each lane rounds as multiply_add does (IEEE arithmetic is the same in a lane as in a scalar),
@@ -116,7 +101,9 @@ template <class T>
 void padded_tail(Index rows, Index width, const T* a, Index lda, const T* panel, T* z, Index ldz, Index depth) {
   constexpr Index S = kLanes<T>;
   const Layout layout{S, S};
-  T* padded = at_least(scratch<T>().z, kTileRows * S);
+  // On the stack, not in a thread's growing scratch: a pool thread that first meets a tail in a
+  // later call would otherwise allocate then.
+  alignas(64) T padded[kTileRows * S];
   for (Index r = 0; r < rows; r += kTileRows) {
     const Index count = std::min<Index>(kTileRows, rows - r);
     std::fill(padded, padded + kTileRows * S, T(0));
@@ -134,7 +121,7 @@ template <class T>
 void tail_columns(Index rows, Index width, const T* a, Index lda, const T* w, Index ldw, T* z, Index ldz,
                   Index depth) {
   constexpr Index S = kLanes<T>;
-  T* panel = at_least(scratch<T>().tail, depth * S);
+  alignas(64) T panel[kDepthBlock * S];  // depth is one depth block at most (16 KiB at most)
   std::fill(panel, panel + depth * S, T(0));
   for (Index k = 0; k < depth; ++k) std::copy(w + k * ldw, w + k * ldw + width, panel + k * S);
   padded_tail(rows, width, a, lda, panel, z, ldz, depth);
@@ -178,7 +165,59 @@ void one_row(Index whole, const T* a, const T* w, Index ldw, T* z, Index depth) 
   }
 }
 
-// Z (rows × cols) += A (rows × depth) · W (depth × cols), raw row-major storage.
+// Where the kernel finds W's blocks: read in place (row-major, leading dimension ldw) ...
+template <class T>
+struct InPlaceWeights {
+  const T* w;
+  Index ldw;
+  Layout layout(Index /*block*/) const { return {ldw, kLanes<T>}; }
+  const T* at(Index k0, Index /*block*/, Index column) const { return w + k0 * ldw + column; }
+  void tail(Index rows, Index width, const T* a, Index lda, Index k0, Index block, Index column, T* z,
+            Index ldz) const {
+    tail_columns<T>(rows, width, a, lda, at(k0, block, column), ldw, z, ldz, block);
+  }
+};
+
+// ... or packed (pack_weights), its columns counted from `first`; the last group is already padded.
+template <class T>
+struct PackedWeightBlocks {
+  const PackedWeights<T>& W;
+  Index first;
+  Layout layout(Index block) const { return {kLanes<T>, block * kLanes<T>}; }
+  const T* at(Index k0, Index block, Index column) const {
+    return W.data + k0 * W.padded_cols + (first + column) / kLanes<T> * block * kLanes<T>;
+  }
+  void tail(Index rows, Index width, const T* a, Index lda, Index k0, Index block, Index column, T* z,
+            Index ldz) const {
+    padded_tail<T>(rows, width, a, lda, at(k0, block, column), z, ldz, block);
+  }
+};
+
+// Z (rows × cols) += A (rows × depth) · W, raw row-major storage of A and Z; W from `weights`.
+template <class T, class Weights>
+void blocked_product(Index rows, Index cols, Index depth, const T* a, Index lda, const Weights& weights, T* z,
+                     Index ldz) {
+  constexpr Index S = kLanes<T>;
+  const Index whole = cols / S * S;
+  for (Index r0 = 0; r0 < rows; r0 += kRowChunk) {
+    const Index chunk = std::min(kRowChunk, rows - r0);
+    const T* a_chunk = a + r0 * lda;
+    T* z_chunk = z + r0 * ldz;
+    for (Index k0 = 0; k0 < depth; k0 += kDepthBlock) {  // ascending k: each element's order is kept
+      const Index block = std::min(kDepthBlock, depth - k0);
+      const T* a_block = a_chunk + k0;
+      const Layout layout = weights.layout(block);
+      Index u = 0;
+      for (; u + 2 * S <= whole; u += 2 * S)
+        column_block<2>(chunk, a_block, lda, weights.at(k0, block, u), layout, z_chunk + u, ldz, block);
+      for (; u < whole; u += S)
+        column_block<1>(chunk, a_block, lda, weights.at(k0, block, u), layout, z_chunk + u, ldz, block);
+      if (whole < cols) weights.tail(chunk, cols - whole, a_block, lda, k0, block, whole, z_chunk + whole, ldz);
+    }
+  }
+}
+
+// W read in place; one row streams it (one_row) instead.
 template <class T>
 void product(Index rows, Index cols, Index depth, const T* a, Index lda, const T* w, Index ldw, T* z, Index ldz) {
   constexpr Index S = kLanes<T>;
@@ -188,49 +227,7 @@ void product(Index rows, Index cols, Index depth, const T* a, Index lda, const T
     if (whole < cols) tail_of_one_row(cols - whole, a, w + whole, ldw, z + whole, depth);
     return;
   }
-  for (Index r0 = 0; r0 < rows; r0 += kRowChunk) {
-    const Index chunk = std::min(kRowChunk, rows - r0);
-    const T* a_chunk = a + r0 * lda;
-    T* z_chunk = z + r0 * ldz;
-    for (Index k0 = 0; k0 < depth; k0 += kDepthBlock) {  // ascending k: each element's order is kept
-      const Index block = std::min(kDepthBlock, depth - k0);
-      const T* a_block = a_chunk + k0;
-      const T* w_block = w + k0 * ldw;
-      Index u = 0;
-      const Layout in_place{ldw, S};
-      for (; u + 2 * S <= whole; u += 2 * S)
-        column_block<2>(chunk, a_block, lda, w_block + u, in_place, z_chunk + u, ldz, block);
-      for (; u < whole; u += S)
-        column_block<1>(chunk, a_block, lda, w_block + u, in_place, z_chunk + u, ldz, block);
-      if (whole < cols)
-        tail_columns<T>(chunk, cols - whole, a_block, lda, w_block + whole, ldw, z_chunk + whole, ldz, block);
-    }
-  }
-}
-
-// Z (rows × cols) += A (rows × depth) · columns [first, first + cols) of the packed W.
-template <class T>
-void packed_product(Index rows, Index cols, const T* a, Index lda, const PackedWeights<T>& W, Index first, T* z,
-                    Index ldz) {
-  constexpr Index S = kLanes<T>;
-  const Index whole = cols / S * S, depth = W.depth;
-  for (Index r0 = 0; r0 < rows; r0 += kRowChunk) {
-    const Index chunk = std::min(kRowChunk, rows - r0);
-    const T* a_chunk = a + r0 * lda;
-    T* z_chunk = z + r0 * ldz;
-    for (Index k0 = 0; k0 < depth; k0 += kDepthBlock) {  // ascending k: each element's order is kept
-      const Index block = std::min(kDepthBlock, depth - k0);
-      const T* a_block = a_chunk + k0;
-      const T* w_block = W.data + k0 * W.padded_cols;
-      const Layout packed{S, block * S};
-      const auto group = [&](Index column) { return w_block + (first + column) / S * block * S; };
-      Index u = 0;
-      for (; u + 2 * S <= whole; u += 2 * S)
-        column_block<2>(chunk, a_block, lda, group(u), packed, z_chunk + u, ldz, block);
-      for (; u < whole; u += S) column_block<1>(chunk, a_block, lda, group(u), packed, z_chunk + u, ldz, block);
-      if (whole < cols) padded_tail<T>(chunk, cols - whole, a_block, lda, group(whole), z_chunk + whole, ldz, block);
-    }
-  }
+  blocked_product(rows, cols, depth, a, lda, InPlaceWeights<T>{w, ldw}, z, ldz);
 }
 
 }  // namespace
@@ -279,7 +276,8 @@ void row_invariant_product(MatrixRef<T>& Z, const ConstMatrixRef<T>& A, const Co
 template <class T>
 void row_invariant_product(MatrixRef<T>& Z, const ConstMatrixRef<T>& A, const PackedWeights<T>& W, Index first) {
   if (Z.rows() == 0 || Z.cols() == 0 || A.cols() == 0) return;
-  packed_product<T>(Z.rows(), Z.cols(), A.data(), A.outerStride(), W, first, Z.data(), Z.outerStride());
+  blocked_product<T>(Z.rows(), Z.cols(), W.depth, A.data(), A.outerStride(), PackedWeightBlocks<T>{W, first},
+                     Z.data(), Z.outerStride());
 }
 
 #define FASTMLP_INSTANTIATE(T)                                                                              \
