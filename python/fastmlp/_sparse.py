@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from ._shapes import check_feature_shape
 
 FORMATS = ("csr", "csc", "coo")
 
@@ -75,12 +76,7 @@ def check_sparse_features(X, dtype, name: str, n_features: int | None):
     """A sparse X checked as check_features checks a dense one; returned as CSR of `dtype`."""
     if len(X.shape) != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has 0 samples")
-    if X.shape[1] == 0:
-        raise ValueError(f"{name} has 0 features")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name} has {X.shape[1]} features, but the model expects {n_features}")
+    check_feature_shape(X.shape, name, n_features)
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_) or np.iscomplexobj(X.data):
         raise ValueError(f"{name} must contain real numbers; got a sparse matrix of dtype {X.dtype}")
     check_structure(X, name)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._shapes import check_feature_shape
+
 DTYPES = {"float32": np.float32, "float64": np.float64}
 REGRESSION_LOSSES = ("mse", "mae", "huber", "poisson")
 
@@ -63,12 +65,7 @@ def check_features(X, dtype, name: str = "X", n_features: int | None = None, acc
             f"use {name}.reshape(-1, 1) for a single feature or {name}.reshape(1, -1) for a single sample")
     if array.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got {array.ndim}-D shape {array.shape}")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it has 0 samples")
-    if array.shape[1] == 0:
-        raise ValueError(f"{name} has 0 features")
-    if n_features is not None and array.shape[1] != n_features:
-        raise ValueError(f"{name} has {array.shape[1]} features, but the model expects {n_features}")
+    check_feature_shape(array.shape, name, n_features)
     if array.dtype != dtype and not all_finite(array):
         raise ValueError(f"{name} contains NaN or infinity; clean or impute the data first")
     # Values beyond float32's range become inf in the cast; say so instead of warning.
