@@ -79,23 +79,45 @@ namespace {
 using detail::flat;
 using detail::is_contiguous;
 
+// The activations made of operations that IEEE arithmetic rounds the same in a packet as in a
+// scalar (comparisons, a product): any evaluation order gives the same bits, so they run over
+// whole arrays. Each group below is instantiated for the one array type it is called with:
+// every extra (activation, array type) pair costs the build seconds of Eigen templates.
+bool is_exact(Activation activation) {
+  return activation == Activation::identity || activation == Activation::relu ||
+         activation == Activation::leaky_relu || activation == Activation::step;
+}
+
 template <class T, class ZArray, class AArray>
-void activate_elementwise(Activation activation, T negative_slope, const ZArray& z, AArray a) {
+void activate_exact(Activation activation, T negative_slope, const ZArray& z, AArray a) {
   switch (activation) {
     case Activation::identity:
       a = z;
-      return;
-    case Activation::sigmoid:
-      a = stable_sigmoid(z);
-      return;
-    case Activation::tanh:
-      a = z.tanh();
       return;
     case Activation::relu:
       a = z.max(T(0));
       return;
     case Activation::leaky_relu:
       a = (z > T(0)).select(z, negative_slope * z);
+      return;
+    case Activation::step:
+      a = (z > T(0)).template cast<T>();
+      return;
+    default:
+      throw std::logic_error(activation_name(activation) + " is not an exact activation");
+  }
+}
+
+// The others, whose packet and scalar functions (exp, tanh, ...) may differ in the last bit.
+template <class ZArray, class AArray>
+void activate_rounded(Activation activation, const ZArray& z, AArray a) {
+  using T = typename ZArray::Scalar;
+  switch (activation) {
+    case Activation::sigmoid:
+      a = stable_sigmoid(z);
+      return;
+    case Activation::tanh:
+      a = z.tanh();
       return;
     case Activation::elu:
       a = (z > T(0)).select(z, z.min(T(0)).expm1());  // expm1: no cancellation for tiny |z|
@@ -109,11 +131,8 @@ void activate_elementwise(Activation activation, T negative_slope, const ZArray&
     case Activation::exp:
       a = z.exp();
       return;
-    case Activation::step:
-      a = (z > T(0)).template cast<T>();
-      return;
-    case Activation::softmax:
-      throw std::logic_error("softmax is not elementwise");
+    default:
+      throw std::logic_error(activation_name(activation) + " is not an elementwise rounded activation");
   }
 }
 
@@ -178,21 +197,21 @@ void in_fixed_chunks(const T* z, T* a, Index n, const F& f) {
   std::copy(out.data(), out.data() + (n - i), a + i);
 }
 
-// Activations made of operations that IEEE arithmetic rounds the same in a packet as in a
-// scalar (comparisons, a product): any evaluation order gives the same bits, no chunks needed.
-bool is_exact(Activation activation) {
-  return activation == Activation::identity || activation == Activation::relu ||
-         activation == Activation::leaky_relu || activation == Activation::step;
-}
-
-// f over every value of Z into A, row by row unless both are contiguous.
+// f(z, a) over the rows of Z into A, each a flat array: the whole matrix at once when both are
+// contiguous, else row by row (one array type either way).
 template <class T, class F>
-void elementwise(const ConstMatrixRef<T>& Z, MatrixRef<T>& A, const F& f) {
+void over_rows(const ConstMatrixRef<T>& Z, MatrixRef<T>& A, const F& f) {
   if (is_contiguous(Z) && is_contiguous(A)) {
-    in_fixed_chunks(Z.data(), A.data(), Z.size(), f);
+    f(Z.data(), A.data(), Z.size());
     return;
   }
-  for (Index i = 0; i < Z.rows(); ++i) in_fixed_chunks(Z.row(i).data(), A.row(i).data(), Z.cols(), f);
+  for (Index i = 0; i < Z.rows(); ++i) f(Z.row(i).data(), A.row(i).data(), Z.cols());
+}
+
+// f over every value of Z into A in fixed chunks (above).
+template <class T, class F>
+void elementwise(const ConstMatrixRef<T>& Z, MatrixRef<T>& A, const F& f) {
+  over_rows<T>(Z, A, [&](const T* z, T* a, Index n) { in_fixed_chunks(z, a, n, f); });
 }
 
 template <class T>
@@ -213,25 +232,32 @@ void softmax_rows(const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
 
 template <class T>
 void activate(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
-  const auto apply = [&](const auto& z, auto a) { activate_elementwise<T>(activation, negative_slope, z, a); };
+  using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+  using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
   if (activation == Activation::softmax) {
     softmax_rows<T>(Z, A);
-  } else if (!is_exact(activation)) {
-    elementwise<T>(Z, A, apply);
-  } else if (is_contiguous(Z) && is_contiguous(A)) {
-    apply(flat<T>(Z), flat<T>(A));
+  } else if (is_exact(activation)) {
+    over_rows<T>(Z, A, [&](const T* z, T* a, Index n) {
+      activate_exact<T>(activation, negative_slope, ConstArrayMap(z, n), ArrayMap(a, n));
+    });
   } else {
-    apply(Z.array(), A.array());
+    elementwise<T>(Z, A, [&](const auto& z, auto a) { activate_rounded(activation, z, a); });
   }
 }
 
 template <class T>
 void multiply_by_derivative(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z,
                             const ConstMatrixRef<T>& A, MatrixRef<T> delta) {
-  if (is_contiguous(Z) && is_contiguous(A) && is_contiguous(delta))
+  using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+  if (is_contiguous(Z) && is_contiguous(A) && is_contiguous(delta)) {
     derivative_elementwise<T>(activation, negative_slope, flat<T>(Z), flat<T>(A), flat<T>(delta));
-  else
-    derivative_elementwise<T>(activation, negative_slope, Z.array(), A.array(), delta.array());
+    return;
+  }
+  using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+  const Index n = Z.cols();
+  for (Index i = 0; i < Z.rows(); ++i)
+    derivative_elementwise<T>(activation, negative_slope, ConstArrayMap(Z.row(i).data(), n),
+                              ConstArrayMap(A.row(i).data(), n), ArrayMap(delta.row(i).data(), n));
 }
 
 template void activate<float>(Activation, float, const ConstMatrixRef<float>&, MatrixRef<float>);

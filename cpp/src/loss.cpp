@@ -208,12 +208,15 @@ double loss_and_output_delta(Loss loss, Activation output, T negative_slope, con
     if (dZ && chains_through_output(loss)) multiply_by_derivative<T>(output, negative_slope, Z, A, *dZ);
     return mean;
   }
+  // Each row seen as a flat array, the type the contiguous case uses: one instantiation of
+  // every expression below instead of two (Eigen's templates are most of this file's build).
+  using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+  using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
   double total = 0.0;
   for (Index i = 0; i < m; ++i) {
     const T w = sample_weight ? sample_weight[i] : T(1);
-    auto z = Z.row(i).array();
-    auto a = A.row(i).array();
-    auto y = Y.row(i).array();
+    const ConstArrayMap z(Z.row(i).data(), k), a(A.row(i).data(), k), y(Y.row(i).data(), k);
+    ArrayMap out(dZ ? dZ->row(i).data() : nullptr, dZ ? k : 0);
     double sample_loss = 0.0;
     switch (loss) {
       case Loss::cross_entropy: {
@@ -225,38 +228,38 @@ double loss_and_output_delta(Loss loss, Activation output, T negative_slope, con
         z.maxCoeff(&top);
         const T log_sum_exp = z(top) - std::log(a(top));
         sample_loss = (y * (log_sum_exp - z)).sum();
-        if (dZ) (*dZ).row(i) = ((a - y) * (w * inv_m)).matrix();
+        if (dZ) out = (a - y) * (w * inv_m);
         break;
       }
       case Loss::binary_cross_entropy: {
         // −[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y z.
         sample_loss = (z.max(T(0)) + (-z.abs()).exp().log1p() - y * z).sum();
-        if (dZ) (*dZ).row(i) = ((a - y) * (w * inv_m)).matrix();
+        if (dZ) out = (a - y) * (w * inv_m);
         break;
       }
       case Loss::mse: {
         sample_loss = (a - y).square().sum() / static_cast<double>(k);
-        if (dZ) (*dZ).row(i) = ((a - y) * (T(2) * w * inv_m / static_cast<T>(k))).matrix();
+        if (dZ) out = (a - y) * (T(2) * w * inv_m / static_cast<T>(k));
         break;
       }
       case Loss::hinge: {
         const auto t = T(2) * y - T(1);
         const auto margin = t * z;
         sample_loss = (T(1) - margin).max(T(0)).sum();
-        if (dZ) (*dZ).row(i) = (margin < T(1)).select(-t * (w * inv_m), T(0)).matrix();
+        if (dZ) out = (margin < T(1)).select(-t * (w * inv_m), T(0));
         break;
       }
       case Loss::perceptron: {  // as above: t·z <= 0 is a mistake
         const auto t = T(2) * y - T(1);
         sample_loss = (-t * z).max(T(0)).sum();
-        if (dZ) (*dZ).row(i) = (t * z <= T(0)).select(-t * (w * inv_m), T(0)).matrix();
+        if (dZ) out = (t * z <= T(0)).select(-t * (w * inv_m), T(0));
         break;
       }
       case Loss::mae:
       case Loss::huber:
       case Loss::poisson: {
         sample_loss = added_regression_loss<T>(loss, z, a, y, huber_delta) / static_cast<double>(k);
-        if (dZ) added_regression_delta<T>(loss, a, y, w * inv_m / static_cast<T>(k), huber_delta, (*dZ).row(i).array());
+        if (dZ) added_regression_delta<T>(loss, a, y, w * inv_m / static_cast<T>(k), huber_delta, out);
         break;
       }
       case Loss::none:
