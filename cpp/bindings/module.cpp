@@ -5,7 +5,13 @@
 // releases the GIL around numeric work and maps C++ exceptions to Python ones
 // (std::invalid_argument becomes ValueError, std::out_of_range IndexError). The maths and
 // every check live in cpp/include/fastmlp. This file holds the module and its free
-// functions; names.cpp the name tables; network.cpp the network classes.
+// functions; names.cpp the name tables; network.cpp the network classes; module_init.cpp the
+// entry point of each variant's module.
+//
+// One build of this code serves every engine variant (cpp/CMakeLists.txt), compiled for the
+// architecture's baseline: all numeric work, the finiteness check and the SIMD report included,
+// is the engine's, called through its non-inline functions, so each module runs its own
+// variant's code.
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -50,7 +56,7 @@ py::dict cpu_features() {
   return features;
 }
 
-PYBIND11_MODULE(FASTMLP_MODULE_NAME, m) {
+void fastmlp::bindings::define_module(py::module_& m, const char* variant) {
   m.doc() = "fastmlp's C++ engine (Eigen). Use the fastmlp package rather than this module directly.";
   m.def("cpu_features", &cpu_features, "Instruction sets this CPU supports, as the variant choice needs them.");
 
@@ -63,19 +69,19 @@ PYBIND11_MODULE(FASTMLP_MODULE_NAME, m) {
   m.def("activation_derivative", [](const std::string& name, const Eigen::Ref<const Matrix<double>>& Z, double slope) {
     return elementwise<double>(name, Z, slope, true);
   }, py::arg("name"), py::arg("Z"), py::arg("negative_slope") = 0.01, "f'(Z) (float64, 2-D).");
-  m.def("all_finite", [](const Eigen::Ref<const Matrix<float>>& X) { py::gil_scoped_release r; return all_finite(X); },
+  m.def("all_finite", [](const Eigen::Ref<const Matrix<float>>& X) { py::gil_scoped_release r; return all_finite_values(X); },
         py::arg("X").noconvert(), "True when no element is NaN or infinite (one pass, no copy).");
-  m.def("all_finite", [](const Eigen::Ref<const Matrix<double>>& X) { py::gil_scoped_release r; return all_finite(X); },
+  m.def("all_finite", [](const Eigen::Ref<const Matrix<double>>& X) { py::gil_scoped_release r; return all_finite_values(X); },
         py::arg("X").noconvert());
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
-  m.def("build_info", []() {
+  m.def("build_info", [variant]() {
     py::dict info;
     info["version"] = FASTMLP_VERSION;
     info["eigen"] = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                     std::to_string(EIGEN_MINOR_VERSION);
-    info["simd"] = std::string(Eigen::SimdInstructionSetsInUse());
-    info["variant"] = FASTMLP_VARIANT;
+    info["simd"] = simd_instruction_sets();
+    info["variant"] = variant;
 #ifdef _OPENMP
     info["openmp"] = true;
 #else

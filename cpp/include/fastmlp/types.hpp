@@ -55,6 +55,14 @@ bool all_finite(const Eigen::DenseBase<Derived>& X) {
   return !std::isnan((values - values).sum());
 }
 
+// all_finite of a whole matrix, compiled into the engine: code built for another instruction
+// set than the engine (the Python binding, built once for every variant) runs the engine's.
+bool all_finite_values(const ConstMatrixRef<float>& X);
+bool all_finite_values(const ConstMatrixRef<double>& X);
+
+// The SIMD instruction sets the engine was compiled for, as Eigen names them.
+const char* simd_instruction_sets();
+
 // Per-sample weights of a data set, borrowed: none (nullptr), or `size` contiguous values,
 // one per row of X (the network checks that count). A view, never a copy.
 template <class T>
