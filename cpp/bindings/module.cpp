@@ -17,6 +17,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "bindings.hpp"
@@ -57,6 +58,10 @@ py::dict cpu_features() {
 }
 
 void fastmlp::bindings::define_module(py::module_& m, const char* variant) {
+  if (heap_alignment_here() != engine_heap_alignment())  // an ImportError, not a corrupted heap later
+    throw std::runtime_error(std::string("fastmlp._engine_") + variant + " was built wrong: its binding allocates Eigen " +
+                             "matrices with alignment " + std::to_string(heap_alignment_here()) + " and its engine with " +
+                             std::to_string(engine_heap_alignment()) + " (see cpp/CMakeLists.txt)");
   m.doc() = "fastmlp's C++ engine (Eigen). Use the fastmlp package rather than this module directly.";
   m.def("cpu_features", &cpu_features, "Instruction sets this CPU supports, as the variant choice needs them.");
 

@@ -14,6 +14,7 @@ namespace fastmlp {
 bool all_finite_values(const ConstMatrixRef<float>& X) { return all_finite(X); }
 bool all_finite_values(const ConstMatrixRef<double>& X) { return all_finite(X); }
 const char* simd_instruction_sets() { return Eigen::SimdInstructionSetsInUse(); }
+int engine_heap_alignment() { return heap_alignment_here(); }
 namespace {
 
 std::string shape(Index rows, Index cols) { return "(" + std::to_string(rows) + ", " + std::to_string(cols) + ")"; }

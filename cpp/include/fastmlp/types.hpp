@@ -63,6 +63,12 @@ bool all_finite_values(const ConstMatrixRef<double>& X);
 // The SIMD instruction sets the engine was compiled for, as Eigen names them.
 const char* simd_instruction_sets();
 
+// How Eigen allocates a matrix's memory in this build: 0 for plain malloc, else the alignment
+// of its offset blocks. Code that frees the engine's matrices must have been compiled to the
+// same rule (cpp/CMakeLists.txt); compare with heap_alignment_here() from that code.
+int engine_heap_alignment();
+inline int heap_alignment_here() { return EIGEN_MALLOC_ALREADY_ALIGNED ? 0 : EIGEN_DEFAULT_ALIGN_BYTES; }
+
 // Per-sample weights of a data set, borrowed: none (nullptr), or `size` contiguous values,
 // one per row of X (the network checks that count). A view, never a copy.
 template <class T>
