@@ -76,7 +76,9 @@ std::vector<std::string> hidden_activation_names() {
 
 namespace {
 
+using detail::ConstFlatArray;
 using detail::flat;
+using detail::FlatArray;
 using detail::is_contiguous;
 
 // The activations made of operations that IEEE arithmetic rounds the same in a packet as in a
@@ -232,13 +234,11 @@ void softmax_rows(const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
 
 template <class T>
 void activate(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z, MatrixRef<T> A) {
-  using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-  using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
   if (activation == Activation::softmax) {
     softmax_rows<T>(Z, A);
   } else if (is_exact(activation)) {
     over_rows<T>(Z, A, [&](const T* z, T* a, Index n) {
-      activate_exact<T>(activation, negative_slope, ConstArrayMap(z, n), ArrayMap(a, n));
+      activate_exact<T>(activation, negative_slope, ConstFlatArray<T>(z, n), FlatArray<T>(a, n));
     });
   } else {
     elementwise<T>(Z, A, [&](const auto& z, auto a) { activate_rounded(activation, z, a); });
@@ -248,16 +248,14 @@ void activate(Activation activation, T negative_slope, const ConstMatrixRef<T>& 
 template <class T>
 void multiply_by_derivative(Activation activation, T negative_slope, const ConstMatrixRef<T>& Z,
                             const ConstMatrixRef<T>& A, MatrixRef<T> delta) {
-  using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
   if (is_contiguous(Z) && is_contiguous(A) && is_contiguous(delta)) {
     derivative_elementwise<T>(activation, negative_slope, flat<T>(Z), flat<T>(A), flat<T>(delta));
     return;
   }
-  using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
   const Index n = Z.cols();
   for (Index i = 0; i < Z.rows(); ++i)
-    derivative_elementwise<T>(activation, negative_slope, ConstArrayMap(Z.row(i).data(), n),
-                              ConstArrayMap(A.row(i).data(), n), ArrayMap(delta.row(i).data(), n));
+    derivative_elementwise<T>(activation, negative_slope, ConstFlatArray<T>(Z.row(i).data(), n),
+                              ConstFlatArray<T>(A.row(i).data(), n), FlatArray<T>(delta.row(i).data(), n));
 }
 
 template void activate<float>(Activation, float, const ConstMatrixRef<float>&, MatrixRef<float>);

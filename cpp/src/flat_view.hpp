@@ -9,19 +9,26 @@
 
 namespace fastmlp::detail {
 
+// n contiguous values as one array: what every elementwise expression of the engine reads and
+// writes, so that Eigen instantiates each expression for this one type (build time).
+template <class T>
+using ConstFlatArray = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using FlatArray = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+
 template <class Matrix>
 bool is_contiguous(const Matrix& M) {
   return M.outerStride() == M.cols() || M.rows() <= 1;
 }
 
 template <class T>
-auto flat(const ConstMatrixRef<T>& M) {
-  return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
+ConstFlatArray<T> flat(const ConstMatrixRef<T>& M) {
+  return ConstFlatArray<T>(M.data(), M.size());
 }
 
 template <class T>
-auto flat(MatrixRef<T>& M) {
-  return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(M.data(), M.size());
+FlatArray<T> flat(MatrixRef<T>& M) {
+  return FlatArray<T>(M.data(), M.size());
 }
 
 }  // namespace fastmlp::detail

@@ -106,7 +106,9 @@ void check_output_fits_loss(Loss loss, Activation output, Index n_outputs) {
 
 namespace {
 
+using detail::ConstFlatArray;
 using detail::flat;
+using detail::FlatArray;
 using detail::is_contiguous;
 
 // Regression losses whose delta dA still goes through the output activation's derivative.
@@ -159,7 +161,7 @@ double unweighted_loss_and_delta(Loss loss, const ConstMatrixRef<T>& Z, const Co
   const auto z = flat<T>(Z);
   const auto a = flat<T>(A);
   const auto y = flat<T>(Y);
-  auto delta = [&]() { return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(dZ->data(), dZ->size()); };
+  auto delta = [&]() { return flat<T>(*dZ); };
   double total = 0.0;
   switch (loss) {
     case Loss::binary_cross_entropy:
@@ -210,13 +212,11 @@ double loss_and_output_delta(Loss loss, Activation output, T negative_slope, con
   }
   // Each row seen as a flat array, the type the contiguous case uses: one instantiation of
   // every expression below instead of two (Eigen's templates are most of this file's build).
-  using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-  using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
   double total = 0.0;
   for (Index i = 0; i < m; ++i) {
     const T w = sample_weight ? sample_weight[i] : T(1);
-    const ConstArrayMap z(Z.row(i).data(), k), a(A.row(i).data(), k), y(Y.row(i).data(), k);
-    ArrayMap out(dZ ? dZ->row(i).data() : nullptr, dZ ? k : 0);
+    const ConstFlatArray<T> z(Z.row(i).data(), k), a(A.row(i).data(), k), y(Y.row(i).data(), k);
+    FlatArray<T> out(dZ ? dZ->row(i).data() : nullptr, dZ ? k : 0);
     double sample_loss = 0.0;
     switch (loss) {
       case Loss::cross_entropy: {
