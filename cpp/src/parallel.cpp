@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "blas_library.hpp"
 #include "fastmlp/threads.hpp"
+#include "kernel_choice.hpp"
 #include "row_product.hpp"
 #include "scratch_buffer.hpp"
 #include "thread_pool.hpp"
@@ -20,6 +22,13 @@ constexpr double kSlabWork = 1 << 21;
 constexpr double kRowSlabWork = 1 << 16;
 constexpr Index kMinSlab = 32;
 constexpr Index kMaxSlabs = 4;
+
+// A slab goes to the BLAS library (when that is the chosen kernel) from this many multiply-adds
+// and this many rows, columns and summed terms: below, Eigen's GEMM is as fast and the call
+// into the library costs more than it saves.
+constexpr double kBlasWork = 1 << 18;
+constexpr Index kBlasMinExtent = 16;
+constexpr Index kBlasIndexLimit = Index(1) << 30;  // the library's 32-bit sizes and strides, with room
 
 // Eigen's GEMM packs blocks of both operands into scratch buffers. Through the ordinary
 // `dst.noalias() += A * B` those come from the heap on every call once they pass 128 KiB
@@ -59,9 +68,28 @@ constexpr int storage_order() {
   return Operand::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor;
 }
 
+template <class Operand>
+Index blas_leading_dimension(const Operand& operand) {
+  return operand.outerStride();  // of the row-major matrix a column-major view transposes
+}
+
+// Whether a serial product of this shape goes to the BLAS library, given that BLAS is the
+// chosen kernel: a function of the shape alone, as the slabs are.
+bool blas_takes(Index rows, Index cols, Index depth) {
+  return std::min({rows, cols, depth}) >= kBlasMinExtent && std::max({rows, cols, depth}) < kBlasIndexLimit &&
+         static_cast<double>(rows) * static_cast<double>(cols) * static_cast<double>(depth) >= kBlasWork;
+}
+
 template <class LhsRef, class RhsRef, class T>
-void serial_multiply(MatrixRef<T>& dst, const LhsRef& lhs, const RhsRef& rhs, bool accumulate) {
+void serial_multiply(MatrixRef<T>& dst, const LhsRef& lhs, const RhsRef& rhs, bool accumulate, bool use_blas) {
   const Index rows = dst.rows(), cols = dst.cols(), depth = lhs.cols();
+  if (use_blas && blas_takes(rows, cols, depth) && dst.outerStride() < kBlasIndexLimit &&
+      blas_leading_dimension(lhs) < kBlasIndexLimit && blas_leading_dimension(rhs) < kBlasIndexLimit) {
+    blas::gemm<T>(!LhsRef::IsRowMajor, !RhsRef::IsRowMajor, rows, cols, depth, lhs.data(),
+                  blas_leading_dimension(lhs), rhs.data(), blas_leading_dimension(rhs), accumulate ? T(1) : T(0),
+                  dst.data(), dst.outerStride());
+    return;
+  }
   if (!accumulate) dst.setZero();
   if (rows == 0 || cols == 0 || depth == 0) return;
   // Eigen's own choices for these shapes, so results match what its product API would give:
@@ -123,8 +151,11 @@ void for_each_slab(MatrixRef<T> dst, const LhsRef& lhs, const RhsRef& rhs, const
 
 template <class LhsRef, class RhsRef, class T>
 void parallel_multiply(MatrixRef<T> dst, const LhsRef& lhs, const RhsRef& rhs, bool accumulate) {
-  for_each_slab(dst, lhs, rhs, [accumulate](MatrixRef<T>& slab, const LhsRef& lhs_slab, const RhsRef& rhs_slab) {
-    serial_multiply(slab, lhs_slab, rhs_slab, accumulate);
+  // Decided here, before the split, so that all slabs agree; asked only of products that some
+  // slab could give to the BLAS library, so small networks never load it.
+  const bool use_blas = blas_takes(dst.rows(), dst.cols(), lhs.cols()) && large_products_use_blas();
+  for_each_slab(dst, lhs, rhs, [accumulate, use_blas](MatrixRef<T>& slab, const LhsRef& lhs_slab, const RhsRef& rhs_slab) {
+    serial_multiply(slab, lhs_slab, rhs_slab, accumulate, use_blas);
   });
 }
 
@@ -170,11 +201,22 @@ void multiply_transposed_right(MatrixRef<T> dst, const ConstMatrixRef<T>& A, con
   parallel_multiply(dst, A, TransposedRef<T>(B.transpose()), false);
 }
 
+template <class T>
+void serial_product(bool use_blas, ProductForm form, MatrixRef<T> dst, const ConstMatrixRef<T>& A,
+                    const ConstMatrixRef<T>& B) {
+  switch (form) {
+    case ProductForm::plain: return serial_multiply(dst, A, B, false, use_blas);
+    case ProductForm::transposed_left: return serial_multiply(dst, TransposedRef<T>(A.transpose()), B, false, use_blas);
+    case ProductForm::transposed_right: return serial_multiply(dst, A, TransposedRef<T>(B.transpose()), false, use_blas);
+  }
+}
+
 #define FASTMLP_INSTANTIATE(T)                                                                          \
   template void multiply<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&, bool);   \
   template void multiply_row_invariant<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&); \
   template void multiply_transposed_left<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&); \
-  template void multiply_transposed_right<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&);
+  template void multiply_transposed_right<T>(MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&); \
+  template void serial_product<T>(bool, ProductForm, MatrixRef<T>, const ConstMatrixRef<T>&, const ConstMatrixRef<T>&);
 FASTMLP_INSTANTIATE(float)
 FASTMLP_INSTANTIATE(double)
 #undef FASTMLP_INSTANTIATE

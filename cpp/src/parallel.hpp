@@ -12,6 +12,10 @@
 // output element is summed by the same code in the same order whichever thread computes it,
 // and 1, 2, 3 or 4 threads give bit-identical results.
 //
+// Large training products may go to a BLAS library instead of Eigen (matrix_kernel.hpp): the
+// choice is made once per process, before a product is split, so every slab of every product
+// uses the same kernel, and the BLAS runs one serial call per slab: as deterministic as Eigen.
+//
 // Every operand is a view (Ref) of a row-major matrix, and the transposes of backpropagation
 // are column-major views of those, so only a handful of GEMM kernels are instantiated.
 #pragma once
@@ -37,5 +41,14 @@ void multiply_transposed_left(MatrixRef<T> dst, const ConstMatrixRef<T>& A, cons
 // dst = A·Bᵀ.                                         (backward: dA[l-1] = dZ·Wᵀ)
 template <class T>
 void multiply_transposed_right(MatrixRef<T> dst, const ConstMatrixRef<T>& A, const ConstMatrixRef<T>& B);
+
+// The three products of training, as the functions above name them.
+enum class ProductForm { plain, transposed_left, transposed_right };
+
+// One of them on the calling thread by one kernel, Eigen's or the BLAS library's (loaded), as a
+// slab of a large product would run it: for measuring the two (matrix_kernel.cpp).
+template <class T>
+void serial_product(bool use_blas, ProductForm form, MatrixRef<T> dst, const ConstMatrixRef<T>& A,
+                    const ConstMatrixRef<T>& B);
 
 }  // namespace fastmlp

@@ -4,6 +4,7 @@
 #include "fastmlp/activation.hpp"
 #include "fastmlp/initializer.hpp"
 #include "fastmlp/loss.hpp"
+#include "fastmlp/matrix_kernel.hpp"
 #include "fastmlp/network.hpp"
 #include "fastmlp/optimizer.hpp"
 #include "fastmlp/random.hpp"
