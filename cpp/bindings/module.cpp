@@ -80,6 +80,39 @@ void fastmlp::bindings::define_module(py::module_& m, const char* variant) {
         py::arg("X").noconvert());
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
+  m.def("_set_blas_library", [](const std::string& path, bool load_now) {
+    py::gil_scoped_release release;  // loading may take a while, and starts nothing of Python's
+    set_blas_library(path, load_now);
+  }, py::arg("path"), py::arg("load_now") = false);
+  m.def("set_matrix_kernel", [](const std::string& name) {
+    py::gil_scoped_release release;
+    if (name == "auto") set_matrix_kernel(MatrixKernel::automatic);
+    else if (name == "eigen") set_matrix_kernel(MatrixKernel::eigen);
+    else if (name == "blas") set_matrix_kernel(MatrixKernel::blas);
+    else throw std::invalid_argument("matrix kernel must be 'auto', 'eigen' or 'blas', got '" + name + "'");
+  }, py::arg("name"));
+  m.def("get_matrix_kernel", []() -> std::string {
+    switch (get_matrix_kernel()) {
+      case MatrixKernel::eigen: return "eigen";
+      case MatrixKernel::blas: return "blas";
+      default: return "auto";
+    }
+  });
+  m.def("_set_matrix_kernel_cache", &set_matrix_kernel_cache, py::arg("path"));
+  m.def("matrix_kernel_report", []() {
+    MatrixKernelReport report;
+    {
+      py::gil_scoped_release release;  // may load the library and measure
+      report = matrix_kernel_report();
+    }
+    py::dict info;
+    info["kernel"] = report.kernel;
+    info["reason"] = report.reason;
+    info["library"] = report.library;
+    info["library_description"] = report.library_description;
+    info["blas_speedup"] = report.blas_speedup;
+    return info;
+  });
   m.def("build_info", [variant]() {
     py::dict info;
     info["version"] = FASTMLP_VERSION;

@@ -31,6 +31,25 @@ def get_num_threads() -> int:
     return int(_core.get_num_threads())
 
 
+def set_matrix_kernel(kernel: str, library: str | os.PathLike[str] | None = None) -> None:
+    """Which code computes large training products, process-wide: "auto" (the default: OpenBLAS
+    where it measured faster than Eigen on this machine), "eigen" or "blas".
+
+    The two round differently, so a run is reproducible bit for bit with the same kernel (at any
+    thread count). `library` loads another CBLAS library (OpenBLAS) instead of scipy-openblas32's;
+    one library per process. Inference keeps its own row-invariant kernel either way.
+    """
+    _core.set_matrix_kernel(kernel, library)
+
+
+def matrix_kernel_info() -> dict[str, Any]:
+    """What large training products run on, and why: {"setting", "kernel", "reason", "library",
+    "library_description", "blas_speedup"} (the automatic choice is made now if still open)."""
+    info = dict(_core.matrix_kernel_report())
+    info["setting"] = _core.get_matrix_kernel()
+    return info
+
+
 _ESTIMATORS = ("Perceptron", "LogisticRegression", "LinearSVM", "MLPClassifier", "MLPRegressor")
 
 
@@ -80,5 +99,5 @@ __all__ = [*_ESTIMATORS, *_INSPECTION, "plot",
     "History",
     "LambdaCallback", "LayerCache", "LayerGradients", "LearningRateScheduler", "ModelCheckpoint", "Optimizer",
     "RMSprop", "ReduceLROnPlateau", "SGD", "Sequential", "datasets", "losses", "schedules",
-    "get_num_threads", "load", "set_num_threads", "__version__",
+    "get_num_threads", "load", "matrix_kernel_info", "set_matrix_kernel", "set_num_threads", "__version__",
 ]

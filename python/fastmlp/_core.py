@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from . import _engine_generic
+from . import _engine_generic, _matrix_kernel
 
 _PREFERENCE = ("native", "avx512", "avx2", "generic")
 
@@ -20,6 +20,7 @@ __all__ = [
     "activation_names", "hidden_activation_names", "activation_aliases",
     "loss_names", "classification_loss_names", "loss_aliases", "initializer_names", "initializer_aliases",
     "set_num_threads", "get_num_threads", "build_info", "cpu_features", "variant",
+    "set_matrix_kernel", "get_matrix_kernel", "matrix_kernel_report",
 ]
 
 
@@ -66,3 +67,12 @@ build_info = _engine.build_info
 cpu_features = _engine.cpu_features
 __version__ = _engine.__version__
 variant = _engine.build_info()["variant"]
+get_matrix_kernel = _engine.get_matrix_kernel
+matrix_kernel_report = _engine.matrix_kernel_report
+
+
+def set_matrix_kernel(kernel: str, library: str | os.PathLike[str] | None = None) -> None:
+    _matrix_kernel.set_matrix_kernel(_engine, kernel, library)
+
+
+_matrix_kernel.configure(_engine)
