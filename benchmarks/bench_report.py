@@ -44,6 +44,8 @@ def machine_info(args) -> dict:
         build_info = getattr(fm._core, "build_info", None)
         info["fastmlp_build"] = dict(build_info()) if build_info else {}
         info["fastmlp_threads"] = fm.get_num_threads()
+        kernel_info = getattr(fm, "matrix_kernel_info", None)  # decides now, before anything is timed
+        info["fastmlp_matrix_kernel"] = dict(kernel_info()) if kernel_info else {}
     except ImportError:
         info["fastmlp"] = None
     if info.get("torch"):
@@ -164,6 +166,7 @@ def markdown(report: dict) -> str:
         f"; threads {m.get('fastmlp_threads')}); "
         f"PyTorch {m.get('torch')} (threads {m.get('torch_threads')}, CPU capability {m.get('torch_cpu_capability')}); "
         f"scikit-learn {m.get('sklearn')}; NumPy {m['numpy']}; Python {m['python']}",
+        "- fastmlp's large training products: " + _matrix_kernel_line(m.get("fastmlp_matrix_kernel") or {}),
         f"- BLAS for NumPy/scikit-learn: {blas or 'unknown'}; OpenBLAS overrides of this machine "
         f"{overrides or 'none'} were " + ("unset for this run" if overrides else "not present") +
         (f" (still active: {m['openblas_overrides_active']})" if m.get("openblas_overrides_active") else ""),
@@ -276,3 +279,12 @@ def markdown(report: dict) -> str:
         lines += ["", "#### Targets of issue 6", "", "| target | measured | status |", "|---|---|---|"]
         lines += [f"| {t} | {v} | {s} |" for t, v, s in targets]
     return "\n".join(lines) + "\n"
+
+
+def _matrix_kernel_line(kernel: dict) -> str:
+    """Which kernel fastmlp's large training products ran on, and why (fm.matrix_kernel_info)."""
+    if not kernel:
+        return "Eigen (this fastmlp has no other kernel)"
+    name = {"blas": f"OpenBLAS ({kernel.get('library_description')})", "eigen": "Eigen"}[kernel["kernel"]]
+    return f"{name}; setting {kernel.get('setting')}: {kernel.get('reason')}"
+
