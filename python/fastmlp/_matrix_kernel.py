@@ -46,10 +46,12 @@ def _cpu_model() -> str:
 
 def cache_file(engine: Any, library: str) -> str:
     """Where the engine keeps its measurement: one file per CPU model, engine variant and build
-    of fastmlp and of the library (a new version of either is measured afresh)."""
+    of fastmlp and of the library (a new version of either is measured afresh), and OpenBLAS's
+    own kernel choice: OPENBLAS_CORETYPE can pin it to slower kernels than the CPU has."""
     stat = os.stat(library)
+    openblas_settings = [f"{name}={os.environ.get(name, '')}" for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")]
     key = "\n".join([_cpu_model(), str(os.cpu_count()), engine.build_info()["variant"], engine.__version__,
-                     library, str(stat.st_size), str(stat.st_mtime_ns)])
+                     library, str(stat.st_size), str(stat.st_mtime_ns), *openblas_settings])
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     # The engine makes the directory when it first writes there, not at import.
     return os.path.join(root, "fastmlp", f"matrix-kernel-{hashlib.sha256(key.encode()).hexdigest()[:16]}")

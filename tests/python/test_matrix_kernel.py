@@ -237,3 +237,13 @@ def _library_without_blas() -> str:
     """A real shared library with no CBLAS in it or in what it links: the engine's own module."""
     from fastmlp import _engine_generic
     return _engine_generic.__file__
+
+
+@needs_blas
+def test_a_pinned_openblas_kernel_is_measured_apart(monkeypatch):
+    from fastmlp import _core
+    monkeypatch.delenv("OPENBLAS_CORETYPE", raising=False)
+    own_choice = _matrix_kernel.cache_file(_core._engine, BUNDLED)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    pinned = _matrix_kernel.cache_file(_core._engine, BUNDLED)
+    assert pinned != own_choice and os.path.dirname(pinned) == os.path.dirname(own_choice)
