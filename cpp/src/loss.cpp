@@ -11,7 +11,7 @@ namespace fastmlp {
 namespace {
 
 // The one table of loss names; "none" (inference only) is parsed but is not a training loss.
-constexpr detail::NameTable<Loss, 9, 6> kTable{
+constexpr detail::NameTable<Loss, 9, 9> kTable{
     "loss",
     {{
         {"none", Loss::none},
@@ -26,6 +26,11 @@ constexpr detail::NameTable<Loss, 9, 6> kTable{
     }},
     {{
         {"categorical_cross_entropy", Loss::cross_entropy},
+        // Keras's spellings; the engine takes class indices and one-hot rows alike, so the
+        // sparse and the dense name are one loss here.
+        {"categorical_crossentropy", Loss::cross_entropy},
+        {"sparse_categorical_crossentropy", Loss::cross_entropy},
+        {"binary_crossentropy", Loss::binary_cross_entropy},
         {"log_loss", Loss::binary_cross_entropy},
         {"mean_squared_error", Loss::mse},
         {"squared_error", Loss::mse},

@@ -454,6 +454,9 @@ TEST(LossNames, RoundTripAndAliases) {
   EXPECT_EQ(loss_from_name("squared_error"), Loss::mse);
   EXPECT_EQ(loss_from_name("mean_squared_error"), Loss::mse);
   EXPECT_EQ(loss_from_name("categorical_cross_entropy"), Loss::cross_entropy);
+  EXPECT_EQ(loss_from_name("categorical_crossentropy"), Loss::cross_entropy);  // Keras's words
+  EXPECT_EQ(loss_from_name("sparse_categorical_crossentropy"), Loss::cross_entropy);
+  EXPECT_EQ(loss_from_name("binary_crossentropy"), Loss::binary_cross_entropy);
 }
 
 TEST(LossNames, UnknownNameIsRefusedWithTheNameAndTheChoices) {

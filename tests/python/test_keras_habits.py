@@ -146,3 +146,23 @@ def test_unknown_keywords_are_refused_by_name():
     with pytest.raises(TypeError, match="steps"):
         model.predict(X, steps=2)
     np.testing.assert_array_equal(model.predict(X, verbose=0), model.predict(X))    # Keras's habit, accepted
+
+
+@pytest.mark.parametrize("keras_name,labels_as", [("sparse_categorical_crossentropy", "indices"),
+                                                  ("categorical_crossentropy", "one_hot")])
+def test_kerass_cross_entropy_names_train_as_cross_entropy(keras_name, labels_as):
+    X, y = blobs()
+    targets = y if labels_as == "indices" else np.eye(3)[y]  # what each Keras loss expects
+    expected = classifier()
+    expected.fit(X, y, epochs=3, batch_size=16, verbose=0)
+    model = classifier().compile(loss=keras_name, optimizer=fm.SGD(lr=0.1))
+    model.fit(X, targets, epochs=3, batch_size=16, verbose=0)
+    assert model.loss == "cross_entropy"
+    assert np.array_equal(model.get_parameters(), expected.get_parameters())
+
+
+def test_kerass_binary_crossentropy_is_binary_cross_entropy():
+    model = fm.Sequential([fm.Dense(1, activation="sigmoid")], input_dim=2).compile(loss="binary_crossentropy")
+    assert model.loss == "binary_cross_entropy"
+    with pytest.raises(ValueError, match="unknown loss 'crossentropy'"):
+        model.compile(loss="crossentropy")
