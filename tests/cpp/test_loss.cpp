@@ -507,7 +507,7 @@ TEST(LossNames, TheTableListsTrainingLossesAliasesAndClassificationOnes) {
                                               "mae", "huber", "poisson"}));
   for (const auto& [alias, canonical] : loss_aliases())
     EXPECT_EQ(loss_from_name(alias), loss_from_name(canonical)) << alias;
-  EXPECT_EQ(loss_aliases().size(), 6u);
+  EXPECT_EQ(loss_aliases().size(), 9u);
   for (const std::string& name : classification_loss_names()) EXPECT_TRUE(is_classification(loss_from_name(name)));
   EXPECT_EQ(classification_loss_names().size(), 4u);  // not the regression losses
 }
