@@ -14,6 +14,7 @@
 #include "fastmlp/matrix_kernel.hpp"
 #include "fastmlp/network.hpp"
 #include "fastmlp/threads.hpp"
+#include "test_support.hpp"
 
 namespace fastmlp {
 namespace {
@@ -36,19 +37,8 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 const char* blas_library() { return std::getenv("FASTMLP_TEST_BLAS_LIBRARY"); }
 
-// A network whose hidden layers' products all go to BLAS when BLAS is the kernel.
 Vector<float> train_wide(int threads) {
-  set_num_threads(threads);
-  Random random(2);
-  Matrix<float> X(384, 200);
-  for (Index i = 0; i < X.size(); ++i) X.data()[i] = static_cast<float>(2.0 * random.uniform() - 1.0);
-  Matrix<float> Y = Matrix<float>::Zero(384, 4);
-  for (Index i = 0; i < 384; ++i) Y(i, static_cast<Index>(random.below(4))) = 1.0f;
-  Network<float> net(200, {{256, Activation::relu}, {256, Activation::tanh}, {4, Activation::softmax}},
-                     Loss::cross_entropy, 3);
-  net.set_optimizer(Optimizer<float>(AdamConfig{}));
-  for (int epoch = 0; epoch < 2; ++epoch) net.train_epoch(X, Y, nullptr, 128, true);
-  return net.parameters();
+  return testing::train_wide_network(threads, 2, Optimizer<float>(AdamConfig{})).parameters();
 }
 
 TEST(MatrixKernel, WithoutALibraryEigenComputesEverything) {

@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <initializer_list>
 
+#include "fastmlp/network.hpp"
+#include "fastmlp/random.hpp"
+#include "fastmlp/threads.hpp"
 #include "fastmlp/types.hpp"
 
 namespace fastmlp::testing {
@@ -38,6 +42,25 @@ double max_scaled_difference(const A& actual, const B& expected) {
   const auto a = actual.template cast<double>().array();
   const auto b = expected.template cast<double>().array();
   return ((a - b).abs() / b.abs().max(1.0)).maxCoeff();
+}
+
+// Trains, at `threads` threads, a network wide enough that every product of its batches of
+// 128 is split into slabs (and, where BLAS is the kernel, goes to it): 384 rows of 200
+// features, two hidden layers of 256, four classes, two epochs from `seed`.
+inline Network<float> train_wide_network(int threads, std::uint64_t seed, const Optimizer<float>& optimizer,
+                                         Matrix<float>* inputs = nullptr) {
+  set_num_threads(threads);
+  Random random(seed);
+  Matrix<float> X(384, 200);
+  for (Index i = 0; i < X.size(); ++i) X.data()[i] = static_cast<float>(2.0 * random.uniform() - 1.0);
+  Matrix<float> Y = Matrix<float>::Zero(384, 4);
+  for (Index i = 0; i < 384; ++i) Y(i, static_cast<Index>(random.below(4))) = 1.0f;
+  Network<float> net(200, {{256, Activation::relu}, {256, Activation::tanh}, {4, Activation::softmax}},
+                     Loss::cross_entropy, 3);
+  net.set_optimizer(optimizer);
+  for (int epoch = 0; epoch < 2; ++epoch) net.train_epoch(X, Y, nullptr, 128, true);
+  if (inputs) *inputs = X;
+  return net;
 }
 
 }  // namespace fastmlp::testing

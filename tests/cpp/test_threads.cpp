@@ -13,6 +13,7 @@
 
 #include "fastmlp/network.hpp"
 #include "fastmlp/threads.hpp"
+#include "test_support.hpp"
 
 namespace fastmlp {
 namespace {
@@ -82,19 +83,11 @@ TEST_F(Threads, TwoThreadsTrainLikeOne) {
   EXPECT_LE((one.parameters() - two.parameters()).cwiseAbs().maxCoeff(), 1e-12 * scale);
 }
 
-// Trains a network whose every product is split into slabs (256 wide, batches of 128).
+// The weights and predictions of a network whose every product is split into slabs.
 Vector<float> train_wide(int threads) {
-  set_num_threads(threads);
-  Random random(9);
-  Matrix<float> X(384, 200);
-  for (Index i = 0; i < X.size(); ++i) X.data()[i] = static_cast<float>(2.0 * random.uniform() - 1.0);
-  Matrix<float> Y = Matrix<float>::Zero(384, 4);
-  for (Index i = 0; i < 384; ++i) Y(i, static_cast<Index>(random.below(4))) = 1.0f;
-  Network<float> net(200, {{256, Activation::relu}, {256, Activation::tanh}, {4, Activation::softmax}},
-                     Loss::cross_entropy, 3);
-  net.set_optimizer(Optimizer<float>(SGDConfig{0.05, 0.9, false, 0.0}));
-  for (int epoch = 0; epoch < 2; ++epoch) net.train_epoch(X, Y, nullptr, 128, true);
-  Matrix<float> P(384, 4);
+  Matrix<float> X;
+  Network<float> net = testing::train_wide_network(threads, 9, Optimizer<float>(SGDConfig{0.05, 0.9, false, 0.0}), &X);
+  Matrix<float> P(X.rows(), 4);
   net.predict(X, P);
   Vector<float> result(net.parameters().size() + P.size());
   result << net.parameters(), Eigen::Map<const Vector<float>>(P.data(), P.size());
